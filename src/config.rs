@@ -1,0 +1,125 @@
+//! Configuration in layers: built-in defaults, then a TOML file, then `KIOSK_*` environment
+//! variables (command-line flags win over all of them, in `main`).
+//!
+//! The annotated example is `deploy/kiosk.toml`. Unknown keys are reported, not fatal, so an
+//! older binary still starts with a newer file.
+
+use std::path::{Path, PathBuf};
+
+/// Where the config file is looked for when neither `--config` nor `KIOSK_CONFIG` names one.
+pub const SYSTEM_CONFIG: &str = "/etc/kiosk/kiosk.toml";
+
+/// The settings of a terminal.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct Config {
+    /// Where installed content, the search index and statistics live.
+    pub data_dir: Option<PathBuf>,
+    pub terminal: TerminalConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct TerminalConfig {
+    /// Names this terminal in statistics and reports.
+    pub id: String,
+}
+
+impl Default for TerminalConfig {
+    fn default() -> TerminalConfig {
+        TerminalConfig {
+            id: "terminal-1".into(),
+        }
+    }
+}
+
+/// A config file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the config file {path} is not valid: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// A loaded configuration, with where it came from and what was odd about it.
+#[derive(Debug, Clone, Default)]
+pub struct LoadedConfig {
+    pub config: Config,
+    /// The file read, if any.
+    pub file: Option<PathBuf>,
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Loads the configuration. `explicit` is the `--config` flag; `env` reads environment
+    /// variables (injected so tests need not touch the process environment).
+    pub fn load(
+        explicit: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<LoadedConfig, ConfigError> {
+        let explicit = explicit
+            .map(Path::to_path_buf)
+            .or_else(|| env("KIOSK_CONFIG").map(PathBuf::from));
+        let file = match explicit {
+            Some(path) => Some(path),
+            None => default_config_paths(env)
+                .into_iter()
+                .find(|path| path.is_file()),
+        };
+        let mut loaded = LoadedConfig::default();
+        if let Some(path) = &file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let (config, warnings) =
+                Config::parse(&text).map_err(|message| ConfigError::Invalid {
+                    path: path.clone(),
+                    message,
+                })?;
+            loaded.config = config;
+            loaded.warnings = warnings;
+        }
+        loaded.file = file;
+        loaded.config.apply_env(env);
+        Ok(loaded)
+    }
+
+    /// Parses a config file's text: the config and warnings for keys it does not know.
+    pub fn parse(text: &str) -> Result<(Config, Vec<String>), String> {
+        let mut unknown = Vec::new();
+        let deserializer = toml::Deserializer::parse(text).map_err(|err| err.to_string())?;
+        let config: Config =
+            serde_ignored::deserialize(deserializer, |path| unknown.push(path.to_string()))
+                .map_err(|err: toml::de::Error| err.to_string())?;
+        let warnings = unknown
+            .into_iter()
+            .map(|key| format!("unknown setting `{key}` is ignored"))
+            .collect();
+        Ok((config, warnings))
+    }
+
+    fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) {
+        if let Some(dir) = env("KIOSK_DATA_DIR").filter(|v| !v.is_empty()) {
+            self.data_dir = Some(PathBuf::from(dir));
+        }
+        if let Some(id) = env("KIOSK_TERMINAL_ID").filter(|v| !v.is_empty()) {
+            self.terminal.id = id;
+        }
+    }
+}
+
+fn default_config_paths(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
+    let mut paths = vec![PathBuf::from(SYSTEM_CONFIG)];
+    let user_config = env("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|home| Path::new(&home).join(".config")));
+    if let Some(dir) = user_config {
+        paths.push(dir.join("kiosk").join("kiosk.toml"));
+    }
+    paths
+}

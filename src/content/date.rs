@@ -1,0 +1,154 @@
+//! Calendar dates as content carries them (`YYYY-MM-DD`), validated, with no time zone.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A valid Gregorian calendar date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+/// Why a piece of text is not a `YYYY-MM-DD` date, in words for a content author.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    #[error("“{0}” is not a date in the form YYYY-MM-DD")]
+    Format(String),
+    #[error("“{0}” is not a real calendar date")]
+    Invalid(String),
+}
+
+impl Date {
+    /// Builds a date, or `None` when there is no such day (month 13, 30 February, year 0).
+    pub fn new(year: u16, month: u8, day: u8) -> Option<Date> {
+        let valid = (1..=9999).contains(&year)
+            && (1..=12).contains(&month)
+            && day >= 1
+            && day <= days_in_month(year, month);
+        valid.then_some(Date { year, month, day })
+    }
+
+    pub fn year(self) -> u16 {
+        self.year
+    }
+
+    pub fn month(self) -> u8 {
+        self.month
+    }
+
+    pub fn day(self) -> u8 {
+        self.day
+    }
+}
+
+fn days_in_month(year: u16, month: u8) -> u8 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+impl FromStr for Date {
+    type Err = DateError;
+
+    fn from_str(text: &str) -> Result<Date, DateError> {
+        let format_error = || DateError::Format(text.to_owned());
+        let bytes = text.as_bytes();
+        let shape_ok = bytes.len() == 10
+            && bytes[4] == b'-'
+            && bytes[7] == b'-'
+            && bytes
+                .iter()
+                .enumerate()
+                .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+        if !shape_ok {
+            return Err(format_error());
+        }
+        let year = text[0..4].parse().map_err(|_| format_error())?;
+        let month = text[5..7].parse().map_err(|_| format_error())?;
+        let day = text[8..10].parse().map_err(|_| format_error())?;
+        Date::new(year, month, day).ok_or_else(|| DateError::Invalid(text.to_owned()))
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl serde::Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &str, expected: Result<&str, &str>) {
+        let got = input.parse::<Date>();
+        match (got, expected) {
+            (Ok(date), Ok(want)) => assert_eq!(date.to_string(), want, "{input}"),
+            (Err(err), Err(want)) => assert_eq!(err.to_string(), want, "{input}"),
+            (got, want) => panic!("{input}: got {got:?}, want {want:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_and_validates_dates() {
+        check("2024-03-15", Ok("2024-03-15"));
+        check("2024-02-29", Ok("2024-02-29"));
+        check("2000-02-29", Ok("2000-02-29"));
+        check(
+            "1900-02-29",
+            Err("“1900-02-29” is not a real calendar date"),
+        );
+        check(
+            "2023-02-29",
+            Err("“2023-02-29” is not a real calendar date"),
+        );
+        check(
+            "2024-04-31",
+            Err("“2024-04-31” is not a real calendar date"),
+        );
+        check(
+            "2024-13-01",
+            Err("“2024-13-01” is not a real calendar date"),
+        );
+        check(
+            "0000-01-01",
+            Err("“0000-01-01” is not a real calendar date"),
+        );
+        check(
+            "2024-3-15",
+            Err("“2024-3-15” is not a date in the form YYYY-MM-DD"),
+        );
+        check(
+            "2024/03/15",
+            Err("“2024/03/15” is not a date in the form YYYY-MM-DD"),
+        );
+        check(
+            "２０２４-03-15",
+            Err("“２０２４-03-15” is not a date in the form YYYY-MM-DD"),
+        );
+        check("", Err("“” is not a date in the form YYYY-MM-DD"));
+        check(
+            "2024-03-15T00:00",
+            Err("“2024-03-15T00:00” is not a date in the form YYYY-MM-DD"),
+        );
+    }
+
+    #[test]
+    fn dates_order_chronologically() {
+        let a: Date = "2023-12-31".parse().unwrap();
+        let b: Date = "2024-01-01".parse().unwrap();
+        assert!(a < b);
+    }
+}

@@ -1,0 +1,325 @@
+//! Plain-text views of content for the command line: an item, the column tree, a check report.
+//! Pure functions from content to strings.
+
+use std::fmt::Write;
+
+use unicode_width::UnicodeWidthStr;
+
+use crate::content::{Block, Content, Inline, Item, ItemKind};
+use crate::source::{Loaded, Problem};
+use crate::urlpolicy::Link;
+
+/// Pads text to a display width, counting CJK characters as two columns.
+fn pad(text: &str, width: usize) -> String {
+    let have = UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(have)))
+}
+
+fn inline_text(inlines: &[Inline]) -> String {
+    inlines
+        .iter()
+        .map(|inline| {
+            if inline.strong {
+                format!("**{}**", inline.text)
+            } else {
+                inline.text.clone()
+            }
+        })
+        .collect()
+}
+
+/// A link as text: the address when it may be opened, else the address and why it is not a link.
+fn link_text(link: &Link) -> String {
+    match (&link.href, &link.refusal) {
+        (Some(href), _) => href.clone(),
+        (None, Some(refusal)) => format!("{} (not a link: {refusal})", link.raw),
+        (None, None) => link.raw.clone(),
+    }
+}
+
+/// A field line: a label padded to a column, then the value.
+fn field(out: &mut String, label: &str, value: &str) {
+    let _ = writeln!(out, "  {}{value}", pad(label, 14));
+}
+
+fn opt_field(out: &mut String, label: &str, value: Option<&str>) {
+    if let Some(value) = value {
+        field(out, label, value);
+    }
+}
+
+fn heading(out: &mut String, title: &str) {
+    let _ = writeln!(out, "\n{title}");
+}
+
+/// An item, readably: title, place in the catalogue, metadata, guide sections, body, links.
+pub fn render_item(content: &Content, item: &Item) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", item.title);
+    let mut line = vec![
+        item.kind.label_zh().to_owned(),
+        content.columns.path(&item.column).join(" / "),
+    ];
+    if let Some(date) = item.date {
+        line.push(date.to_string());
+    }
+    let _ = writeln!(out, "{}", line.join(" · "));
+    let _ = writeln!(out, "id: {}", item.id);
+
+    let mut meta = String::new();
+    opt_field(&mut meta, "索引号", item.index_number.as_deref());
+    opt_field(&mut meta, "发布机构", item.publisher.as_deref());
+    opt_field(&mut meta, "文号", item.doc_number.as_deref());
+    opt_field(&mut meta, "主题分类", item.topic.as_deref());
+    if let Some(date) = item.date {
+        field(&mut meta, "发布日期", &date.to_string());
+    }
+    opt_field(&mut meta, "有效性", item.validity.as_deref());
+    if !item.keywords.is_empty() {
+        field(&mut meta, "关键词", &item.keywords.join("、"));
+    }
+    if !meta.is_empty() {
+        heading(&mut out, "【基本信息】");
+        out.push_str(&meta);
+    }
+
+    if let Some(guide) = &item.guide {
+        heading(&mut out, "【办事指南】");
+        opt_field(&mut out, "事项编码", guide.code.as_deref());
+        opt_field(&mut out, "事项类型", guide.item_type.as_deref());
+        opt_field(&mut out, "办理对象", guide.applicants.as_deref());
+        opt_field(&mut out, "法定办结时限", guide.time_limit_legal.as_deref());
+        opt_field(
+            &mut out,
+            "承诺办结时限",
+            guide.time_limit_promised.as_deref(),
+        );
+        if let Some(visits) = guide.visits {
+            field(&mut out, "到现场次数", &format!("{visits} 次"));
+        }
+        opt_field(&mut out, "收费", guide.fee.as_deref());
+        opt_field(&mut out, "办理地点", guide.location.as_deref());
+        opt_field(&mut out, "办理时间", guide.hours.as_deref());
+        opt_field(&mut out, "咨询电话", guide.phone.as_deref());
+        opt_field(&mut out, "监督投诉电话", guide.complaint_phone.as_deref());
+        if let Some(link) = &guide.online_url {
+            field(&mut out, "网上办理", &link_text(link));
+        }
+        numbered(&mut out, "【受理条件】", &guide.conditions);
+        if !guide.materials.is_empty() {
+            heading(&mut out, "【申请材料】");
+            for (i, material) in guide.materials.iter().enumerate() {
+                let mut parts = vec![material.name.clone()];
+                if let Some(form) = &material.form {
+                    parts.push(form.clone());
+                }
+                if let Some(copies) = material.copies {
+                    parts.push(format!("{copies} 份"));
+                }
+                let _ = writeln!(out, "  {}. {}", i + 1, parts.join(" · "));
+                if let Some(note) = &material.note {
+                    let _ = writeln!(out, "     {note}");
+                }
+            }
+        }
+        numbered(&mut out, "【办理流程】", &guide.steps);
+        numbered(&mut out, "【设定依据】", &guide.basis);
+    }
+
+    if !item.body.is_empty() {
+        heading(
+            &mut out,
+            if item.kind == ItemKind::Guide {
+                "【事项说明】"
+            } else {
+                "【正文】"
+            },
+        );
+        render_blocks(&mut out, &item.body.blocks);
+    }
+
+    if !item.attachments.is_empty() {
+        heading(&mut out, "【附件】");
+        for attachment in &item.attachments {
+            let _ = writeln!(
+                out,
+                "  {}  {}",
+                attachment.name,
+                link_text(&attachment.link)
+            );
+        }
+    }
+
+    let interprets = item.interprets.as_deref().and_then(|id| content.item(id));
+    let interpretations: Vec<&Item> = content.interpretations_of(&item.id).collect();
+    if interprets.is_some() || !interpretations.is_empty() {
+        heading(&mut out, "【相关文件】");
+        if let Some(policy) = interprets {
+            let _ = writeln!(out, "  解读的文件：{}（{}）", policy.title, policy.id);
+        }
+        for interpretation in interpretations {
+            let _ = writeln!(
+                out,
+                "  政策解读：{}（{}）",
+                interpretation.title, interpretation.id
+            );
+        }
+    }
+
+    if let Some(url) = &item.url {
+        heading(&mut out, "【网址】");
+        let _ = writeln!(out, "  {}", link_text(url));
+    }
+    out
+}
+
+fn numbered(out: &mut String, title: &str, lines: &[String]) {
+    if lines.is_empty() {
+        return;
+    }
+    heading(out, title);
+    for (i, line) in lines.iter().enumerate() {
+        let _ = writeln!(out, "  {}. {line}", i + 1);
+    }
+}
+
+fn render_blocks(out: &mut String, blocks: &[Block]) {
+    for block in blocks {
+        match block {
+            Block::Heading { text, .. } => {
+                let _ = writeln!(out, "  {}", inline_text(text));
+            }
+            Block::Paragraph { text } => {
+                let _ = writeln!(out, "  {}", inline_text(text));
+            }
+            Block::List {
+                ordered,
+                start,
+                items,
+            } => {
+                let mut number = *start;
+                for item in items {
+                    let indent = "  ".repeat(usize::from(item.depth) + 1);
+                    if *ordered && item.depth == 0 {
+                        let _ = writeln!(out, "{indent}{number}. {}", inline_text(&item.text));
+                        number += 1;
+                    } else {
+                        let _ = writeln!(out, "{indent}- {}", inline_text(&item.text));
+                    }
+                }
+            }
+            Block::Table { header, rows } => render_table(out, header, rows),
+        }
+    }
+}
+
+fn render_table(out: &mut String, header: &[Vec<Inline>], rows: &[Vec<Vec<Inline>>]) {
+    let cells: Vec<Vec<String>> = std::iter::once(header)
+        .chain(rows.iter().map(Vec::as_slice))
+        .map(|row| row.iter().map(|cell| inline_text(cell)).collect())
+        .collect();
+    let columns = cells.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            cells
+                .iter()
+                .filter_map(|row| row.get(c))
+                .map(|s| s.width())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for (r, row) in cells.iter().enumerate() {
+        let line: Vec<String> = (0..columns)
+            .map(|c| pad(row.get(c).map(String::as_str).unwrap_or(""), widths[c]))
+            .collect();
+        let _ = writeln!(out, "  | {} |", line.join(" | "));
+        if r == 0 {
+            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+            let _ = writeln!(out, "  | {} |", rule.join(" | "));
+        }
+    }
+}
+
+/// The column tree with item counts (a first-level count includes its children's items).
+pub fn render_columns(content: &Content) -> String {
+    let tree = &content.columns;
+    let top = tree.top_level().count();
+    let second = tree.all().len() - top;
+    let mut rows: Vec<(String, usize)> = Vec::new();
+    for column in tree.top_level() {
+        rows.push((
+            format!("{} ({})", column.name, column.id),
+            content.count_in(&column.id),
+        ));
+        for child in tree.children(&column.id) {
+            rows.push((
+                format!("  {} ({})", child.name, child.id),
+                content.count_in(&child.id),
+            ));
+        }
+    }
+    let width = rows
+        .iter()
+        .map(|(label, _)| label.width())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", content.site.name);
+    let _ = writeln!(
+        out,
+        "{top} first-level and {second} second-level columns, {} items\n",
+        content.items.len()
+    );
+    for (label, count) in rows {
+        let _ = writeln!(out, "{}  {count:>5}", pad(&label, width));
+    }
+    out
+}
+
+/// The report of `kiosk check`: every problem with its place, then a summary.
+pub fn render_check(loaded: &Loaded, source: &std::path::Path) -> String {
+    let mut out = String::new();
+    for problem in &loaded.problems {
+        let placed = Problem {
+            file: source.join(&problem.file).display().to_string(),
+            ..problem.clone()
+        };
+        let _ = writeln!(out, "{placed}");
+    }
+    let content = &loaded.content;
+    let skipped = loaded.lines_read.saturating_sub(content.items.len());
+    let mut kinds = Vec::new();
+    for kind in ItemKind::ALL {
+        let n = content
+            .items
+            .iter()
+            .filter(|item| item.kind == kind)
+            .count();
+        if n > 0 {
+            kinds.push(format!("{n} {}", kind.as_str()));
+        }
+    }
+    if !loaded.problems.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{} ({})", content.site.name, source.display());
+    let _ = writeln!(
+        out,
+        "{} items loaded ({}), {skipped} skipped; {} columns",
+        content.items.len(),
+        if kinds.is_empty() {
+            "none".to_owned()
+        } else {
+            kinds.join(", ")
+        },
+        content.columns.all().len(),
+    );
+    let _ = writeln!(
+        out,
+        "{} errors, {} warnings",
+        loaded.errors(),
+        loaded.warnings()
+    );
+    out
+}
