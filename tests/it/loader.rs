@@ -442,3 +442,34 @@ fn a_missing_directory_is_a_source_error() {
         "there is no content source at /nonexistent/kiosk-source"
     );
 }
+
+#[test]
+fn the_documented_example_loads_cleanly() {
+    // docs/content-format.md ends with a complete example: each file is named in a ```text
+    // block (`example/site.toml`) followed by a block with its contents.
+    let doc = std::fs::read_to_string(crate::support::repo_root().join("docs/content-format.md"))
+        .unwrap();
+    let blocks: Vec<&str> = doc.split("```").skip(1).step_by(2).collect();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for pair in blocks.windows(2) {
+        if let Some(name) = pair[0].strip_prefix("text\nexample/") {
+            let body = pair[1]
+                .split_once('\n')
+                .map(|(_, body)| body)
+                .unwrap_or_default();
+            files.push((name.trim().to_owned(), body.as_bytes().to_vec()));
+        }
+    }
+    assert_eq!(files.len(), 3, "site.toml, columns.toml and one items file");
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    let loaded = Fixture::new(&refs).load();
+    expect![[r#"
+        loaded: p-1, jd-1, g-1
+    "#]]
+    .assert_eq(&summary(&loaded));
+    let guide = loaded.content.item("g-1").unwrap().guide.as_ref().unwrap();
+    assert_eq!(guide.materials.len(), 2);
+}

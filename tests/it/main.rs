@@ -1,0 +1,9 @@
+//! The integration tests: one binary, one module an area.
+
+mod cli;
+mod config;
+mod corpus;
+mod loader;
+mod props;
+mod sample;
+mod support;
