@@ -4,6 +4,7 @@
 pub mod config;
 pub mod content;
 pub mod datadir;
+pub mod search;
 pub mod source;
 pub mod text;
 pub mod urlpolicy;

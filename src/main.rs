@@ -6,7 +6,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use kiosk::config::Config;
 use kiosk::datadir::{resolve_content, ContentOrigin, DataDir};
+use kiosk::content::ItemKind;
+use kiosk::search::{SearchError, SearchIndex, SearchRequest, Sort};
 use kiosk::source::{self, Loaded};
+use std::io::Write;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -61,6 +64,44 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         source: Option<PathBuf>,
     },
+    /// Search the content (Chinese, pinyin, initials, plain language); the index is built on
+    /// first use and kept in the data directory
+    #[command(after_help = EXIT_CODES)]
+    Search(SearchArgs),
+}
+
+#[derive(clap::Args)]
+struct SearchArgs {
+    /// Content source directory [default: the installed content, else the sample hall]
+    #[arg(long, value_name = "DIR")]
+    source: Option<PathBuf>,
+    /// Only items of this kind
+    #[arg(long, value_parser = ["disclosure", "guide", "interpretation", "notice"])]
+    kind: Option<String>,
+    /// Only items in this column (a first- or second-level column id)
+    #[arg(long, value_name = "ID")]
+    column: Option<String>,
+    /// Only items dated in this year
+    #[arg(long)]
+    year: Option<u16>,
+    /// Order of the results
+    #[arg(long, default_value = "relevance", value_parser = ["relevance", "date"])]
+    sort: String,
+    /// How many results
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    /// Skip this many results (paging)
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    /// Print JSON
+    #[arg(long)]
+    json: bool,
+    /// Run every query in FILE (one a line) and print one JSON object per line
+    #[arg(long, value_name = "FILE", conflicts_with = "query")]
+    queries: Option<PathBuf>,
+    /// What to search for
+    #[arg(required_unless_present = "queries")]
+    query: Option<String>,
 }
 
 /// A failure to report: the message for stderr and the exit code.
@@ -128,7 +169,49 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             print!("{}", kiosk::text::render_columns(&loaded.content));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Search(args) => search(args, &data_dir),
     }
+}
+
+fn search(args: SearchArgs, data_dir: &DataDir) -> Result<ExitCode, Failure> {
+    let origin = resolve_content(args.source.as_deref(), data_dir).map_err(|err| Failure(3, err.to_string()))?;
+    let index = SearchIndex::open_or_build(origin.path(), &data_dir.index_dir()).map_err(|err| match err {
+        SearchError::Source(err) => Failure(3, err.to_string()),
+        other => Failure(3, format!("cannot open the search index: {other}")),
+    })?;
+    let request = |query: String| SearchRequest {
+        query,
+        kind: args.kind.as_deref().and_then(ItemKind::parse),
+        column: args.column.clone(),
+        year: args.year,
+        sort: if args.sort == "date" { Sort::Date } else { Sort::Relevance },
+        offset: args.offset,
+        limit: args.limit,
+    };
+    let run = |query: String| {
+        index.search(&request(query)).map_err(|err| match err {
+            SearchError::UnknownColumn(_) => Failure(2, format!("{err} (`kiosk columns` lists them)")),
+            other => Failure(3, other.to_string()),
+        })
+    };
+    if let Some(file) = &args.queries {
+        let text = std::fs::read_to_string(file)
+            .map_err(|err| Failure(3, format!("cannot read {}: {err}", file.display())))?;
+        let mut out = std::io::stdout().lock();
+        for line in text.lines().filter(|line| !line.trim().is_empty()) {
+            let mut json = kiosk::text::results_json(&run(line.to_owned())?);
+            json["query"] = serde_json::Value::String(line.to_owned());
+            let _ = writeln!(out, "{json}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let results = run(args.query.clone().unwrap_or_default())?;
+    if args.json {
+        println!("{}", kiosk::text::results_json(&results));
+    } else {
+        print!("{}", kiosk::text::render_results(&results));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn load(dir: &Path) -> Result<Loaded, Failure> {

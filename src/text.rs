@@ -323,3 +323,80 @@ pub fn render_check(loaded: &Loaded, source: &std::path::Path) -> String {
     );
     out
 }
+
+/// Search results for a person at a terminal: numbered hits with their snippets, then the
+/// filters, the "did you mean" and what to try when nothing was found.
+pub fn render_results(results: &crate::search::SearchResults) -> String {
+    let mut out = String::new();
+    if results.query.is_empty() {
+        let _ = writeln!(out, "Nothing to search for: type a word, its pinyin or its initials.");
+        return out;
+    }
+    if results.shortened {
+        let _ = writeln!(out, "(the query was shortened to its first {} characters)", crate::search::plan::MAX_QUERY_CHARS);
+    }
+    let _ = writeln!(out, "“{}”: {} results", results.query, results.total);
+    if results.relaxed {
+        let _ = writeln!(out, "No item matches every word; these match some of them.");
+    }
+    for (i, hit) in results.hits.iter().enumerate() {
+        let date = hit.date.map(|d| format!(" · {d}")).unwrap_or_default();
+        let _ = writeln!(out, "\n{:>2}. {}  ({})", i + 1, hit.title, hit.id);
+        let _ = writeln!(out, "    {} · {}{date}", hit.kind.label_zh(), hit.column);
+        if !hit.snippet.text.is_empty() {
+            let _ = writeln!(out, "    {}", hit.snippet.marked());
+        }
+    }
+    let facets = &results.facets;
+    if !facets.kinds.is_empty() {
+        let kinds: Vec<String> = facets.kinds.iter().map(|(k, n)| format!("{} {n}", k.label_zh())).collect();
+        let _ = writeln!(out, "\nBy kind: {}", kinds.join(" · "));
+        let columns: Vec<String> = facets.columns.iter().map(|(_, name, n)| format!("{name} {n}")).collect();
+        let _ = writeln!(out, "By column: {}", columns.join(" · "));
+    }
+    if let Some(suggestion) = &results.suggestion {
+        let _ = writeln!(out, "\nDid you mean: {suggestion}");
+    }
+    if results.total == 0 && !results.popular.is_empty() {
+        let _ = writeln!(out, "\nTry: {}", results.popular.join("、"));
+    }
+    out
+}
+
+/// Search results as one JSON object (the `--json` and `--queries` output).
+pub fn results_json(results: &crate::search::SearchResults) -> serde_json::Value {
+    use serde_json::{json, Map, Value};
+    let hits: Vec<Value> = results
+        .hits
+        .iter()
+        .map(|hit| {
+            json!({
+                "id": hit.id,
+                "kind": hit.kind.as_str(),
+                "title": hit.title,
+                "column": hit.column,
+                "column_id": hit.column_id,
+                "date": hit.date.map(|d| d.to_string()),
+                "score": (f64::from(hit.score) * 1000.0).round() / 1000.0,
+                "snippet": hit.snippet.marked(),
+            })
+        })
+        .collect();
+    let counts = |pairs: Vec<(String, usize)>| -> Value {
+        Value::Object(pairs.into_iter().map(|(k, n)| (k, json!(n))).collect::<Map<String, Value>>())
+    };
+    let facets = &results.facets;
+    json!({
+        "query": results.query,
+        "total": results.total,
+        "hits": hits,
+        "facets": {
+            "kind": counts(facets.kinds.iter().map(|(k, n)| (k.as_str().to_owned(), *n)).collect()),
+            "column": counts(facets.columns.iter().map(|(id, _, n)| (id.clone(), *n)).collect()),
+            "year": counts(facets.years.iter().map(|(y, n)| (y.to_string(), *n)).collect()),
+        },
+        "relaxed": results.relaxed,
+        "suggestion": results.suggestion,
+        "popular": results.popular,
+    })
+}

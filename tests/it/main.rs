@@ -5,5 +5,6 @@ mod config;
 mod corpus;
 mod loader;
 mod props;
+mod relevance;
 mod sample;
 mod support;

@@ -1,0 +1,732 @@
+//! The search index on disk: a tantivy index plus the vocabulary and metadata beside it, in one
+//! folder of the data directory keyed by a hash of the content it was built from.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::columnar::Column;
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query,
+    TermQuery,
+};
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
+};
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use tantivy::{DocAddress, Index, IndexReader, Order, ReloadPolicy, Searcher, SegmentReader, TantivyDocument, Term};
+
+use super::normalize::{compact, index_tokens, normalize, query_tokens};
+use super::plan::{self, Alternative, Plan};
+use super::snippet::snippet;
+use super::synonyms::Synonyms;
+use super::vocab::{Vocabulary, VocabularyData};
+use super::{words, Facets, Hit, SearchError, SearchRequest, SearchResults, Sort};
+use crate::content::{Content, Date, ItemKind};
+use crate::source::{self, SourceFiles};
+
+/// Bumped whenever the schema, the tokenizers or the saved files change: old indexes are rebuilt.
+pub const SCHEMA_VERSION: u32 = 2;
+const META_FILE: &str = "kiosk-index.json";
+const VOCABULARY_FILE: &str = "vocabulary.json";
+/// Characters of text around a match shown in a snippet.
+const SNIPPET_WIDTH: usize = 72;
+
+const BIGRAM: &str = "kiosk_bigram";
+const DOCNO: &str = "kiosk_docno";
+const WORDS: &str = "kiosk_words";
+const KEYWORDS: &str = "kiosk_keywords";
+
+/// What the index knows about the content besides the documents.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct IndexMeta {
+    schema_version: u32,
+    key: String,
+    site_id: String,
+    site_name: String,
+    columns: Vec<ColumnMeta>,
+    items: usize,
+    synonyms: Synonyms,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct ColumnMeta {
+    id: String,
+    name: String,
+    parent: Option<String>,
+}
+
+/// A tokenizer from a function: tokens in order, one position each.
+#[derive(Clone)]
+struct FnTokenizer(fn(&str) -> Vec<String>);
+
+struct VecTokenStream {
+    tokens: Vec<Token>,
+    next: usize,
+}
+
+impl Tokenizer for FnTokenizer {
+    type TokenStream<'a> = VecTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
+        let tokens = (self.0)(text)
+            .into_iter()
+            .enumerate()
+            .map(|(position, text)| Token { offset_from: 0, offset_to: 0, position, text, position_length: 1 })
+            .collect();
+        VecTokenStream { tokens, next: 0 }
+    }
+}
+
+impl TokenStream for VecTokenStream {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+fn bigram_tokens(text: &str) -> Vec<String> {
+    index_tokens(&normalize(text))
+}
+
+fn docno_tokens(text: &str) -> Vec<String> {
+    // Several numbers may be indexed, one a line: each is compacted on its own.
+    normalize(text).lines().flat_map(|line| index_tokens(&compact(line))).collect()
+}
+
+/// Each keyword whole (one a line); the first one, the item's main subject, also as `^keyword`.
+fn keyword_tokens(text: &str) -> Vec<String> {
+    let mut tokens: Vec<String> = Vec::new();
+    for (i, line) in normalize(text).lines().enumerate() {
+        let keyword = line.split_whitespace().collect::<String>();
+        if keyword.is_empty() {
+            continue;
+        }
+        if i == 0 {
+            tokens.push(format!("^{keyword}"));
+        }
+        tokens.push(keyword);
+    }
+    tokens
+}
+
+fn word_tokens(text: &str) -> Vec<String> {
+    let text = normalize(text);
+    words::cut_for_search(&text)
+        .into_iter()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    title: Field,
+    words: Field,
+    keywords: Field,
+    keyword: Field,
+    guide: Field,
+    meta: Field,
+    body: Field,
+    docno: Field,
+    kind: Field,
+    column: Field,
+    top: Field,
+    year: Field,
+    date: Field,
+    snippet: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let text = |tokenizer: &str, positions: bool| {
+        let option = if positions { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs };
+        TextOptions::default()
+            .set_indexing_options(TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(option))
+    };
+    let number = NumericOptions::default().set_indexed().set_fast().set_stored();
+    let fields = Fields {
+        id: builder.add_text_field("id", STRING | STORED),
+        title: builder.add_text_field("title", text(BIGRAM, true).set_stored()),
+        words: builder.add_text_field("words", text(WORDS, false)),
+        keywords: builder.add_text_field("keywords", text(BIGRAM, true)),
+        keyword: builder.add_text_field("keyword", text(KEYWORDS, false)),
+        guide: builder.add_text_field("guide", text(BIGRAM, true)),
+        meta: builder.add_text_field("meta", text(BIGRAM, true)),
+        body: builder.add_text_field("body", text(BIGRAM, true)),
+        docno: builder.add_text_field("docno", text(DOCNO, true)),
+        kind: builder.add_u64_field("kind", number.clone()),
+        column: builder.add_u64_field("column", number.clone()),
+        top: builder.add_u64_field("top", number.clone()),
+        year: builder.add_u64_field("year", number.clone()),
+        date: builder.add_i64_field("date", NumericOptions::default().set_fast().set_stored()),
+        snippet: builder.add_text_field("snippet", STORED),
+    };
+    (builder.build(), fields)
+}
+
+fn register_tokenizers(index: &Index) {
+    let manager = index.tokenizers();
+    manager.register(BIGRAM, FnTokenizer(bigram_tokens));
+    manager.register(DOCNO, FnTokenizer(docno_tokens));
+    manager.register(WORDS, FnTokenizer(word_tokens));
+    manager.register(KEYWORDS, FnTokenizer(keyword_tokens));
+}
+
+fn kind_ordinal(kind: ItemKind) -> u64 {
+    ItemKind::ALL.iter().position(|k| *k == kind).unwrap_or(0) as u64
+}
+
+/// The key an index is stored under: a hash of every source file, the schema version and the
+/// built-in lists that shape the index.
+pub fn content_key(files: &SourceFiles) -> String {
+    let mut hash = Sha256::new();
+    let mut part = |bytes: &[u8]| {
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(bytes);
+    };
+    part(&SCHEMA_VERSION.to_le_bytes());
+    part(include_str!("polyphones.txt").as_bytes());
+    part(include_str!("synonyms-builtin.txt").as_bytes());
+    for file in [&files.site, &files.columns, &files.synonyms] {
+        part(file.as_deref().unwrap_or(b"\xff-missing"));
+    }
+    for (name, bytes) in &files.items {
+        part(name.as_bytes());
+        part(bytes);
+    }
+    let digest = hash.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An open search index.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    meta: IndexMeta,
+    vocabulary: Vocabulary,
+    dir: PathBuf,
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> SearchError + '_ {
+    move |source| SearchError::Io { path: path.to_owned(), source }
+}
+
+impl SearchIndex {
+    /// Opens the index for a content source, building it first if this content has none yet.
+    /// Indexes live in `index_root/<content key>/`; a build goes to a temporary folder that is
+    /// renamed into place when complete, so a half-built index is never opened.
+    pub fn open_or_build(source_dir: &Path, index_root: &Path) -> Result<SearchIndex, SearchError> {
+        let files = source::read_files(source_dir)?;
+        let key = content_key(&files);
+        let dir = index_root.join(&key);
+        if dir.join(META_FILE).is_file() {
+            match SearchIndex::open(&dir) {
+                Ok(index) => return Ok(index),
+                Err(err) => {
+                    tracing::warn!(index = %dir.display(), cause = %err, "rebuilding an unreadable index");
+                    fs::remove_dir_all(&dir).map_err(io_error(&dir))?;
+                }
+            }
+        }
+        let loaded = source::assemble(files);
+        fs::create_dir_all(index_root).map_err(io_error(index_root))?;
+        let building = index_root.join(format!(".{key}.building-{}", std::process::id()));
+        if building.exists() {
+            fs::remove_dir_all(&building).map_err(io_error(&building))?;
+        }
+        SearchIndex::build(&loaded.content, &building, &key)?;
+        if let Err(err) = fs::rename(&building, &dir) {
+            // Another process finished the same index first; use theirs.
+            let _ = fs::remove_dir_all(&building);
+            if !dir.join(META_FILE).is_file() {
+                return Err(io_error(&dir)(err));
+            }
+        }
+        SearchIndex::open(&dir)
+    }
+
+    /// Builds an index of `content` in `dir` (which must not exist or be empty).
+    pub fn build(content: &Content, dir: &Path, key: &str) -> Result<(), SearchError> {
+        fs::create_dir_all(dir).map_err(io_error(dir))?;
+        let (schema, fields) = schema();
+        let index = Index::create_in_dir(dir, schema)?;
+        register_tokenizers(&index);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(threads, threads * 64_000_000)?;
+        let columns: Vec<ColumnMeta> = content
+            .columns
+            .all()
+            .iter()
+            .map(|c| ColumnMeta { id: c.id.clone(), name: c.name.clone(), parent: c.parent.clone() })
+            .collect();
+        let ordinal: HashMap<&str, u64> = columns.iter().enumerate().map(|(i, c)| (c.id.as_str(), i as u64)).collect();
+        for item in &content.items {
+            let mut doc = TantivyDocument::default();
+            doc.add_text(fields.id, &item.id);
+            doc.add_text(fields.title, &item.title);
+            doc.add_text(fields.words, format!("{}\n{}", item.title, item.keywords.join("\n")));
+            doc.add_text(fields.keywords, item.keywords.join("\n"));
+            doc.add_text(fields.keyword, item.keywords.join("\n"));
+            let guide_text = item.guide.as_ref().map(guide_text).unwrap_or_default();
+            doc.add_text(fields.guide, &guide_text);
+            let mut meta = vec![item.kind.label_zh().to_owned()];
+            meta.extend(content.columns.path(&item.column).iter().map(|s| s.to_string()));
+            meta.extend(item.publisher.iter().chain(&item.topic).cloned());
+            doc.add_text(fields.meta, meta.join("\n"));
+            let body = item.body.plain_text();
+            doc.add_text(fields.body, &body);
+            let numbers: Vec<&str> = item.doc_number.iter().chain(&item.index_number).map(String::as_str).collect();
+            doc.add_text(fields.docno, numbers.join("\n"));
+            doc.add_u64(fields.kind, kind_ordinal(item.kind));
+            let column = ordinal.get(item.column.as_str()).copied().unwrap_or(0);
+            doc.add_u64(fields.column, column);
+            let top = content.columns.top_of(&item.column).and_then(|c| ordinal.get(c.id.as_str())).copied();
+            doc.add_u64(fields.top, top.unwrap_or(column));
+            doc.add_u64(fields.year, item.date.map_or(0, |d| u64::from(d.year())));
+            doc.add_i64(fields.date, item.date.map_or(i64::MIN, Date::days_since_epoch));
+            let snippet_text = if guide_text.is_empty() { body } else { format!("{body}\n{guide_text}") };
+            doc.add_text(fields.snippet, snippet_text);
+            writer.add_document(doc)?;
+        }
+        writer.commit()?;
+        writer.wait_merging_threads()?;
+
+        let vocabulary = Vocabulary::build(content);
+        let meta = IndexMeta {
+            schema_version: SCHEMA_VERSION,
+            key: key.to_owned(),
+            site_id: content.site.id.clone(),
+            site_name: content.site.name.clone(),
+            columns,
+            items: content.items.len(),
+            synonyms: Synonyms::new(&content.synonyms),
+        };
+        write_json(&dir.join(VOCABULARY_FILE), vocabulary.data())?;
+        // The metadata is written last: its presence marks a complete index.
+        write_json(&dir.join(META_FILE), &meta)?;
+        fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io_error(dir))?;
+        Ok(())
+    }
+
+    /// Opens a complete index folder.
+    pub fn open(dir: &Path) -> Result<SearchIndex, SearchError> {
+        let meta: IndexMeta = read_json(&dir.join(META_FILE))?;
+        if meta.schema_version != SCHEMA_VERSION {
+            return Err(SearchError::Corrupt(format!(
+                "{} has schema version {}, this program reads {SCHEMA_VERSION}",
+                dir.display(),
+                meta.schema_version
+            )));
+        }
+        let vocabulary = Vocabulary::from_data(read_json::<VocabularyData>(&dir.join(VOCABULARY_FILE))?);
+        let index = Index::open_in_dir(dir)?;
+        register_tokenizers(&index);
+        let (_, fields) = schema();
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(SearchIndex { index, reader, fields, meta, vocabulary, dir: dir.to_owned() })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn key(&self) -> &str {
+        &self.meta.key
+    }
+
+    pub fn item_count(&self) -> usize {
+        self.meta.items
+    }
+
+    pub fn site_name(&self) -> &str {
+        &self.meta.site_name
+    }
+
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
+    }
+
+    /// The tantivy index, for tools that inspect it (its size, its segments).
+    pub fn tantivy(&self) -> &Index {
+        &self.index
+    }
+
+    /// Runs a search. A query with nothing searchable in it (empty, punctuation) finds nothing.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
+        let plan = plan::plan(&request.query, &self.vocabulary, &self.meta.synonyms);
+        tracing::debug!(?plan, "search plan");
+        let mut results = SearchResults {
+            query: plan.normalized.clone(),
+            shortened: plan.shortened,
+            ..SearchResults::default()
+        };
+        if plan.is_empty() {
+            return Ok(results);
+        }
+        let filters = self.filters(request)?;
+        let searcher = self.reader.searcher();
+        let mut relaxed = false;
+        let mut query = self.query(&plan, false);
+        let mut facets = self.facets(&searcher, query.as_ref())?;
+        if facets.total == 0 && plan.conjunctions.iter().any(|c| c.groups.len() > 1) {
+            relaxed = true;
+            query = self.query(&plan, true);
+            facets = self.facets(&searcher, query.as_ref())?;
+        }
+        let filtered: Box<dyn Query> = if filters.is_empty() {
+            query
+        } else {
+            let mut clauses = vec![(Occur::Must, query)];
+            clauses.extend(filters.into_iter().map(|f| (Occur::Must, f)));
+            Box::new(BooleanQuery::new(clauses))
+        };
+        let limit = request.limit.clamp(1, 200);
+        let top = TopDocs::with_limit(limit).and_offset(request.offset);
+        let (addresses, total): (Vec<(f32, DocAddress)>, usize) = match request.sort {
+            Sort::Relevance => searcher.search(filtered.as_ref(), &(top.order_by_score(), Count))?,
+            Sort::Date => {
+                let (by_date, total) = searcher
+                    .search(filtered.as_ref(), &(top.order_by_fast_field::<i64>("date", Order::Desc), Count))?;
+                (by_date.into_iter().map(|(_, address)| (0.0, address)).collect(), total)
+            }
+        };
+        let words = plan.words();
+        for (score, address) in addresses {
+            results.hits.push(self.hit(&searcher, address, score, &words)?);
+        }
+        results.total = total;
+        results.relaxed = relaxed && total > 0;
+        results.facets = self.named_facets(&facets);
+        if facets.total == 0 {
+            results.suggestion = self.suggestion(&plan, &searcher)?;
+            results.popular = self.vocabulary.data().terms.iter().take(8).map(|t| t.text.clone()).collect();
+        }
+        Ok(results)
+    }
+
+    fn filters(&self, request: &SearchRequest) -> Result<Vec<Box<dyn Query>>, SearchError> {
+        let f = self.fields;
+        let term = |field: Field, value: u64| -> Box<dyn Query> {
+            Box::new(ConstScoreQuery::new(
+                Box::new(TermQuery::new(Term::from_field_u64(field, value), IndexRecordOption::Basic)),
+                0.0,
+            ))
+        };
+        let mut filters = Vec::new();
+        if let Some(kind) = request.kind {
+            filters.push(term(f.kind, kind_ordinal(kind)));
+        }
+        if let Some(column) = &request.column {
+            let position = self
+                .meta
+                .columns
+                .iter()
+                .position(|c| c.id == *column)
+                .ok_or_else(|| SearchError::UnknownColumn(column.clone()))?;
+            let field = if self.meta.columns[position].parent.is_none() { f.top } else { f.column };
+            filters.push(term(field, position as u64));
+        }
+        if let Some(year) = request.year {
+            filters.push(term(f.year, u64::from(year)));
+        }
+        Ok(filters)
+    }
+
+    /// The tantivy query for a plan. `relaxed` asks for any one group of a conjunction instead of
+    /// (nearly) all of them.
+    fn query(&self, plan: &Plan, relaxed: bool) -> Box<dyn Query> {
+        let f = self.fields;
+        let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for conjunction in &plan.conjunctions {
+            let groups: Vec<Box<dyn Query>> = conjunction
+                .groups
+                .iter()
+                .map(|group| {
+                    // The best alternative counts: an item that holds two readings of the same
+                    // typed word is not worth more than one that holds the best reading.
+                    let alternatives: Vec<Box<dyn Query>> = group
+                        .alternatives
+                        .iter()
+                        .map(|alternative| {
+                            Box::new(BoostQuery::new(self.alternative(alternative), alternative.weight)) as Box<dyn Query>
+                        })
+                        .collect();
+                    Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, 0.1)) as Box<dyn Query>
+                })
+                .collect();
+            let n = groups.len();
+            let required = if relaxed { 1 } else if n <= 2 { n } else { n - 1 };
+            let conjunction_query: Box<dyn Query> = if n == 1 {
+                groups.into_iter().next().expect("one group")
+            } else {
+                Box::new(BooleanQuery::union_with_minimum_required_clauses(groups, required))
+            };
+            any.push((Occur::Should, Box::new(BoostQuery::new(conjunction_query, conjunction.weight))));
+        }
+        if let Some(number) = &plan.doc_number {
+            if let Some(query) = phrase(f.docno, &query_tokens(number), true) {
+                any.push((Occur::Should, Box::new(BoostQuery::new(query, 8.0))));
+            }
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(any)))];
+        // The query's phrases as typed rank an item higher where they stand whole.
+        for text in &plan.phrases {
+            let tokens = query_tokens(text);
+            if tokens.len() > 1 {
+                for (field, boost) in [(f.title, 3.0), (f.keywords, 2.0), (f.body, 0.5)] {
+                    if let Some(query) = phrase(field, &tokens, false) {
+                        clauses.push((Occur::Should, Box::new(BoostQuery::new(query, boost))));
+                    }
+                }
+            }
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// One word in every text field: the best field counts (title over keywords over body).
+    fn alternative(&self, alternative: &Alternative) -> Box<dyn Query> {
+        let f = self.fields;
+        let tokens = query_tokens(&alternative.text);
+        let mut parts: Vec<Box<dyn Query>> = Vec::new();
+        for (field, boost) in [(f.title, 5.0), (f.keywords, 4.0), (f.guide, 1.5), (f.meta, 1.2), (f.body, 1.0)] {
+            if let Some(query) = phrase(field, &tokens, alternative.prefix) {
+                parts.push(Box::new(BoostQuery::new(query, boost)));
+            }
+        }
+        let term = |field: Field, text: &str, boost: f32| -> Box<dyn Query> {
+            let term = Term::from_field_text(field, text);
+            Box::new(BoostQuery::new(Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)), boost))
+        };
+        if alternative.prefix || alternative.text.contains(' ') {
+            return Box::new(DisjunctionMaxQuery::with_tie_breaker(parts, 0.2));
+        }
+        // The word stands whole in the title or keywords (社保 in 社保卡补换, not only 社保 as
+        // part of a longer word).
+        parts.push(term(f.words, &alternative.text, 2.0));
+        let best_field = Box::new(DisjunctionMaxQuery::with_tie_breaker(parts, 0.2));
+        // A keyword that is exactly the word, above all the item's first keyword (its main
+        // subject), tells which of several items with the word in the title is meant.
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Should, best_field as Box<dyn Query>),
+            (Occur::Should, term(f.keyword, &alternative.text, 1.0)),
+            (Occur::Should, term(f.keyword, &format!("^{}", alternative.text), 6.0)),
+        ]))
+    }
+
+    fn facets(&self, searcher: &Searcher, query: &dyn Query) -> Result<RawFacets, SearchError> {
+        Ok(searcher.search(query, &FacetCollector)?)
+    }
+
+    fn named_facets(&self, raw: &RawFacets) -> Facets {
+        let mut facets = Facets::default();
+        for (i, &count) in raw.kinds.iter().enumerate() {
+            if count > 0 {
+                facets.kinds.push((ItemKind::ALL[i], count));
+            }
+        }
+        let mut columns: Vec<(u64, usize)> = raw.tops.iter().map(|(&k, &v)| (k, v)).collect();
+        columns.sort_by_key(|&(ordinal, _)| ordinal);
+        for (ordinal, count) in columns {
+            if let Some(column) = self.meta.columns.get(ordinal as usize) {
+                facets.columns.push((column.id.clone(), column.name.clone(), count));
+            }
+        }
+        let mut years: Vec<(u16, usize)> =
+            raw.years.iter().filter(|(&y, _)| y > 0).map(|(&y, &c)| (y as u16, c)).collect();
+        years.sort_by(|a, b| b.0.cmp(&a.0));
+        facets.years = years;
+        facets
+    }
+
+    fn hit(&self, searcher: &Searcher, address: DocAddress, score: f32, words: &[String]) -> Result<Hit, SearchError> {
+        let f = self.fields;
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let number = |field: Field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or_default();
+        let kind = ItemKind::ALL.get(number(f.kind) as usize).copied().unwrap_or(ItemKind::Disclosure);
+        let column = self.meta.columns.get(number(f.column) as usize);
+        let column_path = column
+            .map(|c| {
+                let parent = c.parent.as_ref().and_then(|p| self.meta.columns.iter().find(|x| x.id == *p));
+                match parent {
+                    Some(parent) => format!("{} / {}", parent.name, c.name),
+                    None => c.name.clone(),
+                }
+            })
+            .unwrap_or_default();
+        let date = doc.get_first(f.date).and_then(|v| v.as_i64()).and_then(Date::from_days_since_epoch);
+        let title = text(f.title);
+        Ok(Hit {
+            id: text(f.id),
+            kind,
+            title_highlights: snippet(&title, words, usize::MAX / 4).highlights,
+            title,
+            column_id: column.map(|c| c.id.clone()).unwrap_or_default(),
+            column: column_path,
+            date,
+            score,
+            snippet: snippet(&text(f.snippet), words, SNIPPET_WIDTH),
+        })
+    }
+
+    /// "Did you mean": for a query that found nothing, a close known word that finds something.
+    fn suggestion(&self, plan: &Plan, searcher: &Searcher) -> Result<Option<String>, SearchError> {
+        let normalized = &plan.normalized;
+        let mut candidates = Vec::new();
+        if let Some(best) = self.vocabulary.candidates(normalized, 1, 1).into_iter().next() {
+            candidates.push(best.text);
+        }
+        for word in words::cut(normalized) {
+            if let Some(better) = self.vocabulary.did_you_mean(word) {
+                candidates.push(normalized.replacen(word, &better, 1));
+            }
+        }
+        for candidate in candidates {
+            if candidate == *normalized {
+                continue;
+            }
+            let plan = plan::plan(&candidate, &self.vocabulary, &self.meta.synonyms);
+            if !plan.is_empty() && searcher.search(self.query(&plan, false).as_ref(), &Count)? > 0 {
+                return Ok(Some(candidate));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// A phrase of positioned tokens in one field; the last token may be a prefix.
+fn phrase(field: Field, tokens: &[(usize, String)], prefix: bool) -> Option<Box<dyn Query>> {
+    let terms: Vec<(usize, Term)> =
+        tokens.iter().map(|(position, t)| (*position, Term::from_field_text(field, t))).collect();
+    match (terms.len(), prefix) {
+        (0, _) => None,
+        (_, true) => Some(Box::new(PhrasePrefixQuery::new_with_offset(terms))),
+        (1, false) => {
+            let (_, term) = terms.into_iter().next().expect("one term");
+            Some(Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)))
+        }
+        (_, false) => Some(Box::new(PhraseQuery::new_with_offset(terms))),
+    }
+}
+
+/// The guide fields visitors search by: conditions, materials, steps, place, fee, basis.
+fn guide_text(guide: &crate::content::Guide) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    parts.extend(guide.item_type.as_deref());
+    parts.extend(guide.applicants.as_deref());
+    parts.extend(guide.conditions.iter().map(String::as_str));
+    for material in &guide.materials {
+        parts.push(&material.name);
+        parts.extend(material.note.as_deref());
+    }
+    parts.extend(guide.steps.iter().map(String::as_str));
+    parts.extend(guide.location.as_deref());
+    parts.extend(guide.fee.as_deref());
+    parts.extend(guide.basis.iter().map(String::as_str));
+    parts.join("\n")
+}
+
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), SearchError> {
+    let bytes = serde_json::to_vec(value).map_err(|err| SearchError::Corrupt(err.to_string()))?;
+    let file = fs::File::create(path).map_err(io_error(path))?;
+    use std::io::Write;
+    let mut writer = std::io::BufWriter::new(file);
+    writer.write_all(&bytes).map_err(io_error(path))?;
+    let file = writer.into_inner().map_err(|err| io_error(path)(err.into_error()))?;
+    file.sync_all().map_err(io_error(path))
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, SearchError> {
+    let bytes = fs::read(path).map_err(io_error(path))?;
+    serde_json::from_slice(&bytes).map_err(|err| SearchError::Corrupt(format!("{}: {err}", path.display())))
+}
+
+/// Counts of matching documents by kind, first-level column and year.
+#[derive(Debug, Default)]
+struct RawFacets {
+    total: usize,
+    kinds: [usize; 4],
+    tops: HashMap<u64, usize>,
+    years: HashMap<u64, usize>,
+}
+
+struct FacetCollector;
+
+struct FacetSegment {
+    kind: Column<u64>,
+    top: Column<u64>,
+    year: Column<u64>,
+    counts: RawFacets,
+}
+
+impl Collector for FacetCollector {
+    type Fruit = RawFacets;
+    type Child = FacetSegment;
+
+    fn for_segment(&self, _: u32, reader: &SegmentReader) -> tantivy::Result<FacetSegment> {
+        let fast = reader.fast_fields();
+        Ok(FacetSegment {
+            kind: fast.u64("kind")?,
+            top: fast.u64("top")?,
+            year: fast.u64("year")?,
+            counts: RawFacets::default(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<RawFacets>) -> tantivy::Result<RawFacets> {
+        let mut all = RawFacets::default();
+        for fruit in fruits {
+            all.total += fruit.total;
+            for (i, n) in fruit.kinds.iter().enumerate() {
+                all.kinds[i] += n;
+            }
+            for (k, n) in fruit.tops {
+                *all.tops.entry(k).or_default() += n;
+            }
+            for (k, n) in fruit.years {
+                *all.years.entry(k).or_default() += n;
+            }
+        }
+        Ok(all)
+    }
+}
+
+impl SegmentCollector for FacetSegment {
+    type Fruit = RawFacets;
+
+    fn collect(&mut self, doc: u32, _score: f32) {
+        self.counts.total += 1;
+        if let Some(kind) = self.kind.first(doc) {
+            if let Some(slot) = self.counts.kinds.get_mut(kind as usize) {
+                *slot += 1;
+            }
+        }
+        if let Some(top) = self.top.first(doc) {
+            *self.counts.tops.entry(top).or_default() += 1;
+        }
+        if let Some(year) = self.year.first(doc) {
+            *self.counts.years.entry(year).or_default() += 1;
+        }
+    }
+
+    fn harvest(self) -> RawFacets {
+        self.counts
+    }
+}
