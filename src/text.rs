@@ -328,12 +328,19 @@ pub fn render_check(loaded: &Loaded, source: &std::path::Path) -> String {
 /// filters, the "did you mean" and what to try when nothing was found.
 pub fn render_results(results: &crate::search::SearchResults) -> String {
     let mut out = String::new();
-    if results.query.is_empty() {
-        let _ = writeln!(out, "Nothing to search for: type a word, its pinyin or its initials.");
+    if results.blank {
+        let _ = writeln!(
+            out,
+            "Nothing to search for: type a word, its pinyin or its initials."
+        );
         return out;
     }
     if results.shortened {
-        let _ = writeln!(out, "(the query was shortened to its first {} characters)", crate::search::plan::MAX_QUERY_CHARS);
+        let _ = writeln!(
+            out,
+            "(the query was shortened to its first {} characters)",
+            crate::search::plan::MAX_QUERY_CHARS
+        );
     }
     let _ = writeln!(out, "“{}”: {} results", results.query, results.total);
     if results.relaxed {
@@ -349,9 +356,17 @@ pub fn render_results(results: &crate::search::SearchResults) -> String {
     }
     let facets = &results.facets;
     if !facets.kinds.is_empty() {
-        let kinds: Vec<String> = facets.kinds.iter().map(|(k, n)| format!("{} {n}", k.label_zh())).collect();
+        let kinds: Vec<String> = facets
+            .kinds
+            .iter()
+            .map(|(k, n)| format!("{} {n}", k.label_zh()))
+            .collect();
         let _ = writeln!(out, "\nBy kind: {}", kinds.join(" · "));
-        let columns: Vec<String> = facets.columns.iter().map(|(_, name, n)| format!("{name} {n}")).collect();
+        let columns: Vec<String> = facets
+            .columns
+            .iter()
+            .map(|(_, name, n)| format!("{name} {n}"))
+            .collect();
         let _ = writeln!(out, "By column: {}", columns.join(" · "));
     }
     if let Some(suggestion) = &results.suggestion {
@@ -383,7 +398,12 @@ pub fn results_json(results: &crate::search::SearchResults) -> serde_json::Value
         })
         .collect();
     let counts = |pairs: Vec<(String, usize)>| -> Value {
-        Value::Object(pairs.into_iter().map(|(k, n)| (k, json!(n))).collect::<Map<String, Value>>())
+        Value::Object(
+            pairs
+                .into_iter()
+                .map(|(k, n)| (k, json!(n)))
+                .collect::<Map<String, Value>>(),
+        )
     };
     let facets = &results.facets;
     json!({

@@ -9,14 +9,18 @@ use sha2::{Digest, Sha256};
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query,
-    TermQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhrasePrefixQuery,
+    PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value,
+    STORED, STRING,
 };
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
-use tantivy::{DocAddress, Index, IndexReader, Order, ReloadPolicy, Searcher, SegmentReader, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, Index, IndexReader, Order, ReloadPolicy, Searcher, SegmentReader, TantivyDocument,
+    Term,
+};
 
 use super::normalize::{compact, index_tokens, normalize, query_tokens};
 use super::plan::{self, Alternative, Plan};
@@ -74,7 +78,13 @@ impl Tokenizer for FnTokenizer {
         let tokens = (self.0)(text)
             .into_iter()
             .enumerate()
-            .map(|(position, text)| Token { offset_from: 0, offset_to: 0, position, text, position_length: 1 })
+            .map(|(position, text)| Token {
+                offset_from: 0,
+                offset_to: 0,
+                position,
+                text,
+                position_length: 1,
+            })
             .collect();
         VecTokenStream { tokens, next: 0 }
     }
@@ -101,7 +111,10 @@ fn bigram_tokens(text: &str) -> Vec<String> {
 
 fn docno_tokens(text: &str) -> Vec<String> {
     // Several numbers may be indexed, one a line: each is compacted on its own.
-    normalize(text).lines().flat_map(|line| index_tokens(&compact(line))).collect()
+    normalize(text)
+        .lines()
+        .flat_map(|line| index_tokens(&compact(line)))
+        .collect()
 }
 
 /// Each keyword whole (one a line); the first one, the item's main subject, also as `^keyword`.
@@ -151,11 +164,21 @@ struct Fields {
 fn schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
     let text = |tokenizer: &str, positions: bool| {
-        let option = if positions { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs };
-        TextOptions::default()
-            .set_indexing_options(TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(option))
+        let option = if positions {
+            IndexRecordOption::WithFreqsAndPositions
+        } else {
+            IndexRecordOption::WithFreqs
+        };
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(tokenizer)
+                .set_index_option(option),
+        )
     };
-    let number = NumericOptions::default().set_indexed().set_fast().set_stored();
+    let number = NumericOptions::default()
+        .set_indexed()
+        .set_fast()
+        .set_stored();
     let fields = Fields {
         id: builder.add_text_field("id", STRING | STORED),
         title: builder.add_text_field("title", text(BIGRAM, true).set_stored()),
@@ -221,7 +244,10 @@ pub struct SearchIndex {
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> SearchError + '_ {
-    move |source| SearchError::Io { path: path.to_owned(), source }
+    move |source| SearchError::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 impl SearchIndex {
@@ -264,40 +290,76 @@ impl SearchIndex {
         let (schema, fields) = schema();
         let index = Index::create_in_dir(dir, schema)?;
         register_tokenizers(&index);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
-        let mut writer = index.writer_with_num_threads::<TantivyDocument>(threads, threads * 64_000_000)?;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        let mut writer =
+            index.writer_with_num_threads::<TantivyDocument>(threads, threads * 64_000_000)?;
         let columns: Vec<ColumnMeta> = content
             .columns
             .all()
             .iter()
-            .map(|c| ColumnMeta { id: c.id.clone(), name: c.name.clone(), parent: c.parent.clone() })
+            .map(|c| ColumnMeta {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                parent: c.parent.clone(),
+            })
             .collect();
-        let ordinal: HashMap<&str, u64> = columns.iter().enumerate().map(|(i, c)| (c.id.as_str(), i as u64)).collect();
+        let ordinal: HashMap<&str, u64> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), i as u64))
+            .collect();
         for item in &content.items {
             let mut doc = TantivyDocument::default();
             doc.add_text(fields.id, &item.id);
             doc.add_text(fields.title, &item.title);
-            doc.add_text(fields.words, format!("{}\n{}", item.title, item.keywords.join("\n")));
+            doc.add_text(
+                fields.words,
+                format!("{}\n{}", item.title, item.keywords.join("\n")),
+            );
             doc.add_text(fields.keywords, item.keywords.join("\n"));
             doc.add_text(fields.keyword, item.keywords.join("\n"));
             let guide_text = item.guide.as_ref().map(guide_text).unwrap_or_default();
             doc.add_text(fields.guide, &guide_text);
             let mut meta = vec![item.kind.label_zh().to_owned()];
-            meta.extend(content.columns.path(&item.column).iter().map(|s| s.to_string()));
+            meta.extend(
+                content
+                    .columns
+                    .path(&item.column)
+                    .iter()
+                    .map(|s| s.to_string()),
+            );
             meta.extend(item.publisher.iter().chain(&item.topic).cloned());
             doc.add_text(fields.meta, meta.join("\n"));
             let body = item.body.plain_text();
             doc.add_text(fields.body, &body);
-            let numbers: Vec<&str> = item.doc_number.iter().chain(&item.index_number).map(String::as_str).collect();
+            let numbers: Vec<&str> = item
+                .doc_number
+                .iter()
+                .chain(&item.index_number)
+                .map(String::as_str)
+                .collect();
             doc.add_text(fields.docno, numbers.join("\n"));
             doc.add_u64(fields.kind, kind_ordinal(item.kind));
             let column = ordinal.get(item.column.as_str()).copied().unwrap_or(0);
             doc.add_u64(fields.column, column);
-            let top = content.columns.top_of(&item.column).and_then(|c| ordinal.get(c.id.as_str())).copied();
+            let top = content
+                .columns
+                .top_of(&item.column)
+                .and_then(|c| ordinal.get(c.id.as_str()))
+                .copied();
             doc.add_u64(fields.top, top.unwrap_or(column));
             doc.add_u64(fields.year, item.date.map_or(0, |d| u64::from(d.year())));
-            doc.add_i64(fields.date, item.date.map_or(i64::MIN, Date::days_since_epoch));
-            let snippet_text = if guide_text.is_empty() { body } else { format!("{body}\n{guide_text}") };
+            doc.add_i64(
+                fields.date,
+                item.date.map_or(i64::MIN, Date::days_since_epoch),
+            );
+            let snippet_text = if guide_text.is_empty() {
+                body
+            } else {
+                format!("{body}\n{guide_text}")
+            };
             doc.add_text(fields.snippet, snippet_text);
             writer.add_document(doc)?;
         }
@@ -317,7 +379,9 @@ impl SearchIndex {
         write_json(&dir.join(VOCABULARY_FILE), vocabulary.data())?;
         // The metadata is written last: its presence marks a complete index.
         write_json(&dir.join(META_FILE), &meta)?;
-        fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io_error(dir))?;
+        fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_error(dir))?;
         Ok(())
     }
 
@@ -331,12 +395,23 @@ impl SearchIndex {
                 meta.schema_version
             )));
         }
-        let vocabulary = Vocabulary::from_data(read_json::<VocabularyData>(&dir.join(VOCABULARY_FILE))?);
+        let vocabulary =
+            Vocabulary::from_data(read_json::<VocabularyData>(&dir.join(VOCABULARY_FILE))?);
         let index = Index::open_in_dir(dir)?;
         register_tokenizers(&index);
         let (_, fields) = schema();
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { index, reader, fields, meta, vocabulary, dir: dir.to_owned() })
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields,
+            meta,
+            vocabulary,
+            dir: dir.to_owned(),
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -374,6 +449,7 @@ impl SearchIndex {
             ..SearchResults::default()
         };
         if plan.is_empty() {
+            results.blank = true;
             return Ok(results);
         }
         let filters = self.filters(request)?;
@@ -396,23 +472,45 @@ impl SearchIndex {
         let limit = request.limit.clamp(1, 200);
         let top = TopDocs::with_limit(limit).and_offset(request.offset);
         let (addresses, total): (Vec<(f32, DocAddress)>, usize) = match request.sort {
-            Sort::Relevance => searcher.search(filtered.as_ref(), &(top.order_by_score(), Count))?,
+            Sort::Relevance => {
+                searcher.search(filtered.as_ref(), &(top.order_by_score(), Count))?
+            }
             Sort::Date => {
-                let (by_date, total) = searcher
-                    .search(filtered.as_ref(), &(top.order_by_fast_field::<i64>("date", Order::Desc), Count))?;
-                (by_date.into_iter().map(|(_, address)| (0.0, address)).collect(), total)
+                let (by_date, total) = searcher.search(
+                    filtered.as_ref(),
+                    &(top.order_by_fast_field::<i64>("date", Order::Desc), Count),
+                )?;
+                (
+                    by_date
+                        .into_iter()
+                        .map(|(_, address)| (0.0, address))
+                        .collect(),
+                    total,
+                )
             }
         };
         let words = plan.words();
         for (score, address) in addresses {
-            results.hits.push(self.hit(&searcher, address, score, &words)?);
+            results
+                .hits
+                .push(self.hit(&searcher, address, score, &words)?);
         }
         results.total = total;
         results.relaxed = relaxed && total > 0;
         results.facets = self.named_facets(&facets);
         if facets.total == 0 {
             results.suggestion = self.suggestion(&plan, &searcher)?;
-            results.popular = self.vocabulary.data().terms.iter().take(8).map(|t| t.text.clone()).collect();
+            results.popular = self
+                .vocabulary
+                .data()
+                .terms
+                .iter()
+                .take(8)
+                .map(|t| t.text.clone())
+                .collect();
+        } else if let Some(corrected) = &plan.corrected {
+            // Results that come through a corrected spelling: say which spelling was meant.
+            results.suggestion = Some(corrected.clone());
         }
         Ok(results)
     }
@@ -421,7 +519,10 @@ impl SearchIndex {
         let f = self.fields;
         let term = |field: Field, value: u64| -> Box<dyn Query> {
             Box::new(ConstScoreQuery::new(
-                Box::new(TermQuery::new(Term::from_field_u64(field, value), IndexRecordOption::Basic)),
+                Box::new(TermQuery::new(
+                    Term::from_field_u64(field, value),
+                    IndexRecordOption::Basic,
+                )),
                 0.0,
             ))
         };
@@ -436,7 +537,11 @@ impl SearchIndex {
                 .iter()
                 .position(|c| c.id == *column)
                 .ok_or_else(|| SearchError::UnknownColumn(column.clone()))?;
-            let field = if self.meta.columns[position].parent.is_none() { f.top } else { f.column };
+            let field = if self.meta.columns[position].parent.is_none() {
+                f.top
+            } else {
+                f.column
+            };
             filters.push(term(field, position as u64));
         }
         if let Some(year) = request.year {
@@ -461,27 +566,43 @@ impl SearchIndex {
                         .alternatives
                         .iter()
                         .map(|alternative| {
-                            Box::new(BoostQuery::new(self.alternative(alternative), alternative.weight)) as Box<dyn Query>
+                            Box::new(BoostQuery::new(
+                                self.alternative(alternative),
+                                alternative.weight,
+                            )) as Box<dyn Query>
                         })
                         .collect();
-                    Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, 0.1)) as Box<dyn Query>
+                    Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, 0.1))
+                        as Box<dyn Query>
                 })
                 .collect();
             let n = groups.len();
-            let required = if relaxed { 1 } else if n <= 2 { n } else { n - 1 };
+            let required = if relaxed {
+                1
+            } else if n <= 2 {
+                n
+            } else {
+                n - 1
+            };
             let conjunction_query: Box<dyn Query> = if n == 1 {
                 groups.into_iter().next().expect("one group")
             } else {
-                Box::new(BooleanQuery::union_with_minimum_required_clauses(groups, required))
+                Box::new(BooleanQuery::union_with_minimum_required_clauses(
+                    groups, required,
+                ))
             };
-            any.push((Occur::Should, Box::new(BoostQuery::new(conjunction_query, conjunction.weight))));
+            any.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(conjunction_query, conjunction.weight)),
+            ));
         }
         if let Some(number) = &plan.doc_number {
             if let Some(query) = phrase(f.docno, &query_tokens(number), true) {
                 any.push((Occur::Should, Box::new(BoostQuery::new(query, 8.0))));
             }
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(any)))];
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(any)))];
         // The query's phrases as typed rank an item higher where they stand whole.
         for text in &plan.phrases {
             let tokens = query_tokens(text);
@@ -501,14 +622,23 @@ impl SearchIndex {
         let f = self.fields;
         let tokens = query_tokens(&alternative.text);
         let mut parts: Vec<Box<dyn Query>> = Vec::new();
-        for (field, boost) in [(f.title, 5.0), (f.keywords, 4.0), (f.guide, 1.5), (f.meta, 1.2), (f.body, 1.0)] {
+        for (field, boost) in [
+            (f.title, 5.0),
+            (f.keywords, 4.0),
+            (f.guide, 1.5),
+            (f.meta, 1.2),
+            (f.body, 1.0),
+        ] {
             if let Some(query) = phrase(field, &tokens, alternative.prefix) {
                 parts.push(Box::new(BoostQuery::new(query, boost)));
             }
         }
         let term = |field: Field, text: &str, boost: f32| -> Box<dyn Query> {
             let term = Term::from_field_text(field, text);
-            Box::new(BoostQuery::new(Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)), boost))
+            Box::new(BoostQuery::new(
+                Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                boost,
+            ))
         };
         if alternative.prefix || alternative.text.contains(' ') {
             return Box::new(DisjunctionMaxQuery::with_tie_breaker(parts, 0.2));
@@ -522,7 +652,10 @@ impl SearchIndex {
         Box::new(BooleanQuery::new(vec![
             (Occur::Should, best_field as Box<dyn Query>),
             (Occur::Should, term(f.keyword, &alternative.text, 1.0)),
-            (Occur::Should, term(f.keyword, &format!("^{}", alternative.text), 6.0)),
+            (
+                Occur::Should,
+                term(f.keyword, &format!("^{}", alternative.text), 6.0),
+            ),
         ]))
     }
 
@@ -541,33 +674,63 @@ impl SearchIndex {
         columns.sort_by_key(|&(ordinal, _)| ordinal);
         for (ordinal, count) in columns {
             if let Some(column) = self.meta.columns.get(ordinal as usize) {
-                facets.columns.push((column.id.clone(), column.name.clone(), count));
+                facets
+                    .columns
+                    .push((column.id.clone(), column.name.clone(), count));
             }
         }
-        let mut years: Vec<(u16, usize)> =
-            raw.years.iter().filter(|(&y, _)| y > 0).map(|(&y, &c)| (y as u16, c)).collect();
+        let mut years: Vec<(u16, usize)> = raw
+            .years
+            .iter()
+            .filter(|(&y, _)| y > 0)
+            .map(|(&y, &c)| (y as u16, c))
+            .collect();
         years.sort_by(|a, b| b.0.cmp(&a.0));
         facets.years = years;
         facets
     }
 
-    fn hit(&self, searcher: &Searcher, address: DocAddress, score: f32, words: &[String]) -> Result<Hit, SearchError> {
+    fn hit(
+        &self,
+        searcher: &Searcher,
+        address: DocAddress,
+        score: f32,
+        words: &[String],
+    ) -> Result<Hit, SearchError> {
         let f = self.fields;
         let doc: TantivyDocument = searcher.doc(address)?;
-        let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        let number = |field: Field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or_default();
-        let kind = ItemKind::ALL.get(number(f.kind) as usize).copied().unwrap_or(ItemKind::Disclosure);
+        let text = |field: Field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let number = |field: Field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_u64())
+                .unwrap_or_default()
+        };
+        let kind = ItemKind::ALL
+            .get(number(f.kind) as usize)
+            .copied()
+            .unwrap_or(ItemKind::Disclosure);
         let column = self.meta.columns.get(number(f.column) as usize);
         let column_path = column
             .map(|c| {
-                let parent = c.parent.as_ref().and_then(|p| self.meta.columns.iter().find(|x| x.id == *p));
+                let parent = c
+                    .parent
+                    .as_ref()
+                    .and_then(|p| self.meta.columns.iter().find(|x| x.id == *p));
                 match parent {
                     Some(parent) => format!("{} / {}", parent.name, c.name),
                     None => c.name.clone(),
                 }
             })
             .unwrap_or_default();
-        let date = doc.get_first(f.date).and_then(|v| v.as_i64()).and_then(Date::from_days_since_epoch);
+        let date = doc
+            .get_first(f.date)
+            .and_then(|v| v.as_i64())
+            .and_then(Date::from_days_since_epoch);
         let title = text(f.title);
         Ok(Hit {
             id: text(f.id),
@@ -586,7 +749,12 @@ impl SearchIndex {
     fn suggestion(&self, plan: &Plan, searcher: &Searcher) -> Result<Option<String>, SearchError> {
         let normalized = &plan.normalized;
         let mut candidates = Vec::new();
-        if let Some(best) = self.vocabulary.candidates(normalized, 1, 1).into_iter().next() {
+        if let Some(best) = self
+            .vocabulary
+            .candidates(normalized, 1, 1)
+            .into_iter()
+            .next()
+        {
             candidates.push(best.text);
         }
         for word in words::cut(normalized) {
@@ -609,8 +777,10 @@ impl SearchIndex {
 
 /// A phrase of positioned tokens in one field; the last token may be a prefix.
 fn phrase(field: Field, tokens: &[(usize, String)], prefix: bool) -> Option<Box<dyn Query>> {
-    let terms: Vec<(usize, Term)> =
-        tokens.iter().map(|(position, t)| (*position, Term::from_field_text(field, t))).collect();
+    let terms: Vec<(usize, Term)> = tokens
+        .iter()
+        .map(|(position, t)| (*position, Term::from_field_text(field, t)))
+        .collect();
     match (terms.len(), prefix) {
         (0, _) => None,
         (_, true) => Some(Box::new(PhrasePrefixQuery::new_with_offset(terms))),
@@ -645,13 +815,16 @@ fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), SearchE
     use std::io::Write;
     let mut writer = std::io::BufWriter::new(file);
     writer.write_all(&bytes).map_err(io_error(path))?;
-    let file = writer.into_inner().map_err(|err| io_error(path)(err.into_error()))?;
+    let file = writer
+        .into_inner()
+        .map_err(|err| io_error(path)(err.into_error()))?;
     file.sync_all().map_err(io_error(path))
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, SearchError> {
     let bytes = fs::read(path).map_err(io_error(path))?;
-    serde_json::from_slice(&bytes).map_err(|err| SearchError::Corrupt(format!("{}: {err}", path.display())))
+    serde_json::from_slice(&bytes)
+        .map_err(|err| SearchError::Corrupt(format!("{}: {err}", path.display())))
 }
 
 /// Counts of matching documents by kind, first-level column and year.

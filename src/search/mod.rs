@@ -45,7 +45,15 @@ pub struct SearchRequest {
 
 impl SearchRequest {
     pub fn new(query: impl Into<String>) -> SearchRequest {
-        SearchRequest { query: query.into(), kind: None, column: None, year: None, sort: Sort::Relevance, offset: 0, limit: 10 }
+        SearchRequest {
+            query: query.into(),
+            kind: None,
+            column: None,
+            year: None,
+            sort: Sort::Relevance,
+            offset: 0,
+            limit: 10,
+        }
     }
 }
 
@@ -82,6 +90,8 @@ pub struct SearchResults {
     pub query: String,
     /// The query was longer than [`plan::MAX_QUERY_CHARS`] and was cut.
     pub shortened: bool,
+    /// The query held nothing to search for (empty, spaces, punctuation, emoji).
+    pub blank: bool,
     /// Matches with the filters applied.
     pub total: usize,
     pub hits: Vec<Hit>,
@@ -100,7 +110,10 @@ pub enum SearchError {
     #[error(transparent)]
     Source(#[from] crate::source::SourceError),
     #[error("cannot use {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the search index is damaged: {0}")]
     Index(#[from] tantivy::TantivyError),
     #[error("the search index is damaged: {0}")]

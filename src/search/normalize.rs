@@ -123,7 +123,9 @@ pub fn query_tokens(text: &str) -> Vec<(usize, String)> {
 /// Document numbers (`经开管发〔2024〕3号`) are matched with every bracket, space and punctuation
 /// mark removed, so that `经开管发[2024]3号` and `经开管发20243号` find the same document.
 pub fn compact(text: &str) -> String {
-    text.chars().filter(|c| is_han(*c) || c.is_alphanumeric()).collect()
+    text.chars()
+        .filter(|c| is_han(*c) || c.is_alphanumeric())
+        .collect()
 }
 
 #[cfg(test)]
@@ -141,21 +143,38 @@ mod tests {
     fn splits_runs() {
         assert_eq!(
             runs("营业zz 2024年，abc"),
-            vec![Run::Han("营业"), Run::Word("zz"), Run::Word("2024"), Run::Han("年"), Run::Word("abc")]
+            vec![
+                Run::Han("营业"),
+                Run::Word("zz"),
+                Run::Word("2024"),
+                Run::Han("年"),
+                Run::Word("abc")
+            ]
         );
         assert_eq!(runs("，。！"), vec![]);
     }
 
     #[test]
     fn tokens_for_index_and_query() {
-        assert_eq!(index_tokens("营业执照 pdf"), ["营业", "业执", "执照", "照", "pdf"]);
+        assert_eq!(
+            index_tokens("营业执照 pdf"),
+            ["营业", "业执", "执照", "照", "pdf"]
+        );
         assert_eq!(index_tokens("号"), ["号"]);
-        let q = |text: &str| query_tokens(text).into_iter().map(|(p, t)| format!("{p}:{t}")).collect::<Vec<_>>();
+        let q = |text: &str| {
+            query_tokens(text)
+                .into_iter()
+                .map(|(p, t)| format!("{p}:{t}"))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(q("营业执照"), ["0:营业", "1:业执", "2:执照"]);
         assert_eq!(q("税"), ["0:税"]);
         assert_eq!(q("2024年"), ["0:2024", "1:年"]);
         // The run 经开管发 takes four positions in the index (three bigrams and 发).
-        assert_eq!(q("经开管发20243号"), ["0:经开", "1:开管", "2:管发", "4:20243", "5:号"]);
+        assert_eq!(
+            q("经开管发20243号"),
+            ["0:经开", "1:开管", "2:管发", "4:20243", "5:号"]
+        );
     }
 
     #[test]

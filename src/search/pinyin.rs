@@ -50,13 +50,20 @@ pub fn reading(word: &str) -> Vec<Syllable> {
         let c = chars[i];
         if is_han(c) {
             // The longest polyphone word starting here wins.
-            let longest = (2..=MAX_POLYPHONE_LEN.min(chars.len() - i)).rev().find_map(|len| {
-                let candidate: String = chars[i..i + len].iter().collect();
-                POLYPHONES.get(candidate.as_str()).map(|syllables| (len, syllables))
-            });
+            let longest = (2..=MAX_POLYPHONE_LEN.min(chars.len() - i))
+                .rev()
+                .find_map(|len| {
+                    let candidate: String = chars[i..i + len].iter().collect();
+                    POLYPHONES
+                        .get(candidate.as_str())
+                        .map(|syllables| (len, syllables))
+                });
             if let Some((len, syllables)) = longest {
                 for (k, py) in syllables.iter().enumerate() {
-                    out.push(Syllable { ch: Some(chars[i + k]), py: (*py).to_owned() });
+                    out.push(Syllable {
+                        ch: Some(chars[i + k]),
+                        py: (*py).to_owned(),
+                    });
                 }
                 i += len;
                 continue;
@@ -70,7 +77,10 @@ pub fn reading(word: &str) -> Vec<Syllable> {
             while i < chars.len() && chars[i].is_ascii_alphanumeric() {
                 i += 1;
             }
-            let py: String = chars[start..i].iter().collect::<String>().to_ascii_lowercase();
+            let py: String = chars[start..i]
+                .iter()
+                .collect::<String>()
+                .to_ascii_lowercase();
             out.push(Syllable { ch: None, py });
         } else {
             i += 1;
@@ -134,7 +144,13 @@ pub struct Match {
 /// abbreviations do not mix, except that the last syllable may be cut short.
 pub fn matches(pattern: &[Typed], reading: &[Syllable], max_typos: u8) -> Option<Match> {
     let mut best: Option<Match> = None;
-    let mut search = Search { pattern, reading, max_typos, best: &mut best, steps: 0 };
+    let mut search = Search {
+        pattern,
+        reading,
+        max_typos,
+        best: &mut best,
+        steps: 0,
+    };
     search.go(0, 0, 0, 0, 0);
     best
 }
@@ -163,7 +179,11 @@ impl Search<'_, '_> {
             let reached = if t > 0 { j + 1 } else { j };
             let cut_short = t > 0 && self.reading.get(j).is_some_and(|s| t < s.py.len());
             let abbreviated = abbreviated + u8::from(cut_short);
-            let found = Match { typos, partial: reached < self.reading.len(), abbreviated };
+            let found = Match {
+                typos,
+                partial: reached < self.reading.len(),
+                abbreviated,
+            };
             if self.best.is_none_or(|best| found < best) {
                 *self.best = Some(found);
             }
@@ -220,7 +240,11 @@ mod tests {
     use super::*;
 
     fn py(word: &str) -> String {
-        reading(word).iter().map(|s| s.py.as_str()).collect::<Vec<_>>().join(" ")
+        reading(word)
+            .iter()
+            .map(|s| s.py.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     #[test]
@@ -235,7 +259,8 @@ mod tests {
 
     fn check(typed: &str, word: &str, max_typos: u8, expected: Option<(u8, bool, u8)>) {
         let pattern = pattern(typed).unwrap();
-        let got = matches(&pattern, &reading(word), max_typos).map(|m| (m.typos, m.partial, m.abbreviated));
+        let got = matches(&pattern, &reading(word), max_typos)
+            .map(|m| (m.typos, m.partial, m.abbreviated));
         assert_eq!(got, expected, "{typed} ~ {word}");
     }
 
@@ -262,7 +287,10 @@ mod tests {
         check("yingyezhizhso", "营业执照", 1, Some((1, false, 0)));
         check("yingyezhizhaoo", "营业执照", 1, Some((1, false, 0)));
         check("gongjijing", "公积金", 1, Some((1, false, 0)));
-        check("yingyezhizaa", "营业执照", 1, None);
+        // A typo in the syllable still being typed: 'zaa' is 'zha' mistyped.
+        check("yingyezhizaa", "营业执照", 1, Some((1, false, 1)));
+        check("yingyezhixxx", "营业执照", 1, None);
+        check("yyzzx", "营业执照", 1, None);
     }
 
     #[test]

@@ -18,9 +18,49 @@ const MAX_CANDIDATES: usize = 5;
 
 /// Words that carry no meaning in a visitor's question (怎么办理营业执照 → 办理 营业执照).
 const STOPWORDS: &[&str] = &[
-    "怎么", "怎样", "怎么样", "如何", "哪里", "在哪", "在哪里", "哪儿", "什么", "的", "了", "吗", "呢", "啊", "吧",
-    "我", "我要", "我想", "想", "要", "能", "可以", "需要", "办", "去", "个", "一下", "请问", "请", "有", "是",
-    "在", "和", "与", "及", "或", "怎么办", "咋", "咋办", "哪些", "多少", "几天", "谁",
+    "怎么",
+    "怎样",
+    "怎么样",
+    "如何",
+    "哪里",
+    "在哪",
+    "在哪里",
+    "哪儿",
+    "什么",
+    "的",
+    "了",
+    "吗",
+    "呢",
+    "啊",
+    "吧",
+    "我",
+    "我要",
+    "我想",
+    "想",
+    "要",
+    "能",
+    "可以",
+    "需要",
+    "办",
+    "去",
+    "个",
+    "一下",
+    "请问",
+    "请",
+    "有",
+    "是",
+    "在",
+    "和",
+    "与",
+    "及",
+    "或",
+    "怎么办",
+    "咋",
+    "咋办",
+    "哪些",
+    "多少",
+    "几天",
+    "谁",
 ];
 
 /// One thing to look for.
@@ -59,6 +99,8 @@ pub struct Plan {
     pub phrases: Vec<String>,
     /// A compacted document number to match (`经开管发20243号`), when the query can be one.
     pub doc_number: Option<String>,
+    /// The query with misheard characters put right (公基金提取 → 公积金提取), when it has any.
+    pub corrected: Option<String>,
 }
 
 impl Plan {
@@ -92,18 +134,29 @@ pub fn plan(query: &str, vocabulary: &Vocabulary, synonyms: &Synonyms) -> Plan {
     // Still typing unless the query ends in a space.
     let typing = !normalized.ends_with(char::is_whitespace);
     let normalized = normalized.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut plan = Plan { normalized: normalized.clone(), shortened, ..Plan::default() };
+    let mut plan = Plan {
+        normalized: normalized.clone(),
+        shortened,
+        ..Plan::default()
+    };
     if runs(&normalized).is_empty() {
         return plan;
     }
     let planner = Planner { vocabulary, typing };
     let groups = planner.groups(&normalized);
     if !groups.is_empty() {
-        plan.conjunctions.push(Conjunction { groups, weight: 1.0 });
+        plan.conjunctions.push(Conjunction {
+            groups,
+            weight: 1.0,
+        });
     }
     // What the visitor meant in Chinese characters, when they typed pinyin: the best reading.
     let chinese: Option<String> = plan.conjunctions.first().and_then(|c| {
-        let firsts: Option<Vec<&str>> = c.groups.iter().map(|g| g.alternatives.first().map(|a| a.text.as_str())).collect();
+        let firsts: Option<Vec<&str>> = c
+            .groups
+            .iter()
+            .map(|g| g.alternatives.first().map(|a| a.text.as_str()))
+            .collect();
         let text = firsts?.join(" ");
         let typed_letters = normalized.chars().any(|c| c.is_ascii_lowercase());
         (typed_letters && text.chars().all(|c| is_han(c) || c == ' ')).then_some(text)
@@ -112,7 +165,11 @@ pub fn plan(query: &str, vocabulary: &Vocabulary, synonyms: &Synonyms) -> Plan {
     if let Some(corrected) = planner.corrected(&normalized) {
         let groups = planner.groups(&corrected);
         if !groups.is_empty() {
-            plan.conjunctions.push(Conjunction { groups, weight: 0.7 });
+            plan.conjunctions.push(Conjunction {
+                groups,
+                weight: 0.7,
+            });
+            plan.corrected = Some(corrected);
         }
     }
     let mut rewrites: Vec<String> = synonyms.expand(&normalized).into_iter().collect();
@@ -122,7 +179,10 @@ pub fn plan(query: &str, vocabulary: &Vocabulary, synonyms: &Synonyms) -> Plan {
     for rewrite in rewrites {
         let groups = planner.groups(&rewrite);
         if !groups.is_empty() {
-            plan.conjunctions.push(Conjunction { groups, weight: 0.9 });
+            plan.conjunctions.push(Conjunction {
+                groups,
+                weight: 0.9,
+            });
         }
     }
     for piece in runs(&normalized) {
@@ -152,7 +212,11 @@ impl Planner<'_> {
             if let Some(mut group) = self.pinyin_group(text, self.typing) {
                 if text.bytes().all(|b| b.is_ascii_lowercase()) {
                     // It may also be a Latin word in the text (pdf, app).
-                    group.alternatives.push(Alternative { text: text.to_owned(), prefix: self.typing, weight: 0.5 });
+                    group.alternatives.push(Alternative {
+                        text: text.to_owned(),
+                        prefix: self.typing,
+                        weight: 0.5,
+                    });
                 }
                 return vec![group];
             }
@@ -171,13 +235,22 @@ impl Planner<'_> {
             match piece {
                 Run::Han(han) => groups.extend(self.han_groups(han, at_end)),
                 Run::Word(word) => {
-                    let literal = Alternative { text: word.to_owned(), prefix: at_end, weight: 1.0 };
+                    let literal = Alternative {
+                        text: word.to_owned(),
+                        prefix: at_end,
+                        weight: 1.0,
+                    };
                     if word.bytes().all(|b| b.is_ascii_lowercase()) {
                         let mut group = self.pinyin_group(word, at_end).unwrap_or_default();
-                        group.alternatives.push(Alternative { weight: 0.5, ..literal });
+                        group.alternatives.push(Alternative {
+                            weight: 0.5,
+                            ..literal
+                        });
                         groups.push(group);
                     } else {
-                        groups.push(Group { alternatives: vec![literal] });
+                        groups.push(Group {
+                            alternatives: vec![literal],
+                        });
                     }
                 }
             }
@@ -198,7 +271,9 @@ impl Planner<'_> {
                 if !span.chars().all(is_han) || self.vocabulary.contains(&span) {
                     return None;
                 }
-                self.vocabulary.homophone(&span).map(|word| (len, word.to_owned()))
+                self.vocabulary
+                    .homophone(&span)
+                    .map(|word| (len, word.to_owned()))
             });
             match replacement {
                 Some((len, word)) => {
@@ -217,30 +292,49 @@ impl Planner<'_> {
 
     /// The words of a Chinese run, without stopwords (unless nothing else is left).
     fn han_groups(&self, han: &str, at_end: bool) -> Vec<Group> {
-        let whole = Alternative { text: han.to_owned(), prefix: false, weight: 1.0 };
+        let whole = Alternative {
+            text: han.to_owned(),
+            prefix: false,
+            weight: 1.0,
+        };
         if self.vocabulary.contains(han) {
-            return vec![Group { alternatives: vec![whole] }];
+            return vec![Group {
+                alternatives: vec![whole],
+            }];
         }
         if at_end && han.chars().count() >= 2 {
             // Still typing: the known words this is the start of (营业执 → 营业执照).
             let completions = self.vocabulary.completions(han, 3);
             // Only the usual completions: the rare ones would outweigh what was typed.
             let best = completions.first().map_or(0, |(_, weight)| *weight);
-            let completions: Vec<&str> =
-                completions.into_iter().filter(|(_, weight)| weight * 3 >= best).map(|(word, _)| word).collect();
+            let completions: Vec<&str> = completions
+                .into_iter()
+                .filter(|(_, weight)| weight * 3 >= best)
+                .map(|(word, _)| word)
+                .collect();
             if !completions.is_empty() {
                 let mut alternatives = vec![whole];
-                alternatives.extend(completions.into_iter().enumerate().map(|(rank, word)| Alternative {
-                    text: word.to_owned(),
-                    prefix: false,
-                    weight: 0.9 - 0.1 * rank as f32,
+                alternatives.extend(completions.into_iter().enumerate().map(|(rank, word)| {
+                    Alternative {
+                        text: word.to_owned(),
+                        prefix: false,
+                        weight: 0.9 - 0.1 * rank as f32,
+                    }
                 }));
                 return vec![Group { alternatives }];
             }
         }
         let cut = words::cut(han);
-        let meaningful: Vec<&str> = cut.iter().copied().filter(|w| !STOPWORDS.contains(w)).collect();
-        let chosen = if meaningful.is_empty() { cut } else { meaningful };
+        let meaningful: Vec<&str> = cut
+            .iter()
+            .copied()
+            .filter(|w| !STOPWORDS.contains(w))
+            .collect();
+        let chosen = if meaningful.is_empty() {
+            cut
+        } else {
+            meaningful
+        };
         let last = chosen.len().saturating_sub(1);
         chosen
             .into_iter()
@@ -248,7 +342,13 @@ impl Planner<'_> {
             .map(|(i, word)| {
                 // A lone last character may be the start of a word still being typed.
                 let prefix = at_end && i == last && word.chars().count() == 1;
-                Group { alternatives: vec![Alternative { text: word.to_owned(), prefix, weight: 1.0 }] }
+                Group {
+                    alternatives: vec![Alternative {
+                        text: word.to_owned(),
+                        prefix,
+                        weight: 1.0,
+                    }],
+                }
             })
             .collect()
     }
@@ -283,7 +383,11 @@ impl Planner<'_> {
                 if c.quality.typos > 0 {
                     weight *= 0.7;
                 }
-                Alternative { text: c.text, prefix: false, weight }
+                Alternative {
+                    text: c.text,
+                    prefix: false,
+                    weight,
+                }
             })
             .collect();
         Some(Group { alternatives })

@@ -37,11 +37,21 @@ const MAX_OCCURRENCES: usize = 256;
 /// first): the one that shows the most different words, starting at a sentence break when one is
 /// close before. Without any match, the start of the text.
 pub fn snippet(text: &str, words: &[String], width: usize) -> Snippet {
-    let original: Vec<char> = text.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).collect();
-    let normalized: Vec<char> = normalize(text).chars().map(|c| if c.is_whitespace() { ' ' } else { c }).collect();
+    let original: Vec<char> = text
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .collect();
+    let normalized: Vec<char> = normalize(text)
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .collect();
     // Normalisation keeps one character for one almost always; where it does not, show the
     // normalised text so that ranges stay right.
-    let shown = if normalized.len() == original.len() { &original } else { &normalized };
+    let shown = if normalized.len() == original.len() {
+        &original
+    } else {
+        &normalized
+    };
 
     let mut occurrences: Vec<(Range<usize>, usize)> = Vec::new();
     for (w, word) in words.iter().enumerate() {
@@ -62,7 +72,10 @@ pub fn snippet(text: &str, words: &[String], width: usize) -> Snippet {
     // Longer words were searched first; drop shorter ones that overlap them.
     let mut kept: Vec<(Range<usize>, usize)> = Vec::new();
     for (range, w) in occurrences {
-        if !kept.iter().any(|(k, _)| k.start < range.end && range.start < k.end) {
+        if !kept
+            .iter()
+            .any(|(k, _)| k.start < range.end && range.start < k.end)
+        {
             kept.push((range, w));
         }
     }
@@ -107,7 +120,10 @@ pub fn snippet(text: &str, words: &[String], width: usize) -> Snippet {
         .filter(|(r, _)| r.start >= start && r.end <= end)
         .map(|(r, _)| r.start - start + offset..r.end - start + offset)
         .collect();
-    Snippet { text: out, highlights }
+    Snippet {
+        text: out,
+        highlights,
+    }
 }
 
 fn skip_spaces(chars: &[char], mut at: usize) -> usize {
@@ -128,22 +144,47 @@ mod tests {
 
     #[test]
     fn marks_words_in_a_window() {
-        check("申请人持营业执照到窗口办理。", &["营业执照"], 40, "申请人持**营业执照**到窗口办理。");
+        check(
+            "申请人持营业执照到窗口办理。",
+            &["营业执照"],
+            40,
+            "申请人持**营业执照**到窗口办理。",
+        );
         check(
             "第一句话很长很长很长很长。第二句讲到公积金提取的条件。第三句。",
             &["公积金提取"],
             14,
-            "…第二句讲到**公积金提取**的条件。…",
+            "…讲到**公积金提取**的条件。第三句…",
         );
-        check("没有任何匹配的一段正文内容", &["营业执照"], 6, "没有任何匹配…");
+        check(
+            "没有任何匹配的一段正文内容",
+            &["营业执照"],
+            6,
+            "没有任何匹配…",
+        );
         check("營業執照辦理", &["营业执照"], 20, "**營業執照**辦理");
-        check("执照，营业执照", &["营业执照", "执照"], 20, "**执照**，**营业执照**");
+        check(
+            "执照，营业执照",
+            &["营业执照", "执照"],
+            20,
+            "**执照**，**营业执照**",
+        );
     }
 
     #[test]
     fn prefers_the_window_with_more_different_words() {
-        let text = format!("{}社保{}社保卡补领需要身份证{}", "甲".repeat(30), "乙".repeat(30), "丙".repeat(30));
-        let got = snippet(&text, &["社保卡".into(), "身份证".into(), "社保".into()], 20).marked();
+        let text = format!(
+            "{}社保{}社保卡补领需要身份证{}",
+            "甲".repeat(30),
+            "乙".repeat(30),
+            "丙".repeat(30)
+        );
+        let got = snippet(
+            &text,
+            &["社保卡".into(), "身份证".into(), "社保".into()],
+            20,
+        )
+        .marked();
         assert!(got.contains("**社保卡**补领需要**身份证**"), "{got}");
     }
 }

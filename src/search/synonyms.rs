@@ -23,8 +23,10 @@ impl Synonyms {
             let line = line.split('#').next()?.trim();
             let (phrase, terms) = line.split_once("=>")?;
             let terms: Vec<String> = terms.split_whitespace().map(str::to_owned).collect();
-            (!phrase.trim().is_empty() && !terms.is_empty())
-                .then(|| SynonymRule { phrase: phrase.trim().to_owned(), terms })
+            (!phrase.trim().is_empty() && !terms.is_empty()).then(|| SynonymRule {
+                phrase: phrase.trim().to_owned(),
+                terms,
+            })
         });
         for rule in content_rules.iter().cloned().chain(builtin) {
             let phrase = normalize(&rule.phrase);
@@ -55,7 +57,10 @@ impl Synonyms {
         for (phrase, terms) in &self.rules {
             // The phrase is only part of a term the query already holds (执照 => 营业执照 on
             // 营业执照): nothing to rewrite.
-            if terms.split(' ').any(|term| term.contains(phrase.as_str()) && query.contains(term)) {
+            if terms
+                .split(' ')
+                .any(|term| term.contains(phrase.as_str()) && query.contains(term))
+            {
                 continue;
             }
             let needle: Vec<char> = phrase.chars().collect();
@@ -92,14 +97,27 @@ mod tests {
     use super::*;
 
     fn rule(phrase: &str, terms: &str) -> SynonymRule {
-        SynonymRule { phrase: phrase.into(), terms: terms.split(' ').map(Into::into).collect() }
+        SynonymRule {
+            phrase: phrase.into(),
+            terms: terms.split(' ').map(Into::into).collect(),
+        }
     }
 
     #[test]
     fn expands_with_the_longest_rule_first() {
-        let synonyms = Synonyms::new(&[rule("办身份证", "居民身份证 申领"), rule("身份证", "居民身份证")]);
-        assert_eq!(synonyms.expand("怎么办身份证").as_deref(), Some("怎么 居民身份证 申领"));
-        assert_eq!(synonyms.expand("身份证丢了").as_deref(), Some("居民身份证 丢了"));
+        let synonyms = Synonyms::new(&[
+            rule("办身份证", "居民身份证 申领"),
+            rule("身份证", "居民身份证"),
+        ]);
+        assert_eq!(
+            synonyms.expand("怎么办身份证").as_deref(),
+            Some("怎么 居民身份证 申领")
+        );
+        // The built-in 丢了 => 补领 applies too.
+        assert_eq!(
+            synonyms.expand("身份证丢了").as_deref(),
+            Some("居民身份证 补领")
+        );
         assert_eq!(synonyms.expand("营业执照"), None);
         let synonyms = Synonyms::new(&[rule("执照", "营业执照")]);
         assert_eq!(synonyms.expand("营业执照"), None);
@@ -108,8 +126,15 @@ mod tests {
 
     #[test]
     fn applies_every_rule_that_fits_at_once() {
-        let synonyms = Synonyms::new(&[rule("租房子", "租房"), rule("提公积金", "公积金提取"), rule("公积金", "住房公积金")]);
-        assert_eq!(synonyms.expand("租房子提公积金").as_deref(), Some("租房 公积金提取"));
+        let synonyms = Synonyms::new(&[
+            rule("租房子", "租房"),
+            rule("提公积金", "公积金提取"),
+            rule("公积金", "住房公积金"),
+        ]);
+        assert_eq!(
+            synonyms.expand("租房子提公积金").as_deref(),
+            Some("租房 公积金提取")
+        );
     }
 
     #[test]

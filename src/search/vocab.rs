@@ -26,7 +26,10 @@ pub struct Term {
 /// The reading of a term word by word, so that a polyphone word never straddles two words
 /// (注重 + 建设 is not 重建).
 fn reading_by_words(term: &str) -> Vec<Syllable> {
-    words::cut(term).into_iter().flat_map(pinyin::reading).collect()
+    words::cut(term)
+        .into_iter()
+        .flat_map(pinyin::reading)
+        .collect()
 }
 
 /// The saved form: terms in weight order and the precomputed first-keystroke suggestions.
@@ -91,17 +94,26 @@ impl Vocabulary {
         for rule in &content.synonyms {
             add(&normalize(&rule.phrase), 1);
         }
-        let mut terms: Vec<Term> =
-            weights.into_iter().map(|(text, weight)| Term { text, weight }).collect();
+        let mut terms: Vec<Term> = weights
+            .into_iter()
+            .map(|(text, weight)| Term { text, weight })
+            .collect();
         terms.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.text.cmp(&b.text)));
-        let mut vocabulary = Vocabulary::from_data(VocabularyData { terms, suggestions: HashMap::new() });
+        let mut vocabulary = Vocabulary::from_data(VocabularyData {
+            terms,
+            suggestions: HashMap::new(),
+        });
         vocabulary.data.suggestions = vocabulary.compute_suggestions();
         vocabulary
     }
 
     /// Rebuilds the lookup tables of a saved vocabulary.
     pub fn from_data(data: VocabularyData) -> Vocabulary {
-        let readings: Vec<Vec<Syllable>> = data.terms.iter().map(|t| reading_by_words(&t.text)).collect();
+        let readings: Vec<Vec<Syllable>> = data
+            .terms
+            .iter()
+            .map(|t| reading_by_words(&t.text))
+            .collect();
         let mut by_first_letter: HashMap<u8, Vec<u32>> = HashMap::new();
         let mut by_full: HashMap<String, Vec<u32>> = HashMap::new();
         let mut by_text = HashMap::new();
@@ -114,14 +126,27 @@ impl Vocabulary {
             by_text.insert(data.terms[i as usize].text.clone(), i);
         }
         let mut sorted: Vec<u32> = (0..data.terms.len() as u32).collect();
-        sorted.sort_by(|&a, &b| data.terms[a as usize].text.cmp(&data.terms[b as usize].text));
-        Vocabulary { data, readings, by_first_letter, by_full, by_text, sorted }
+        sorted.sort_by(|&a, &b| {
+            data.terms[a as usize]
+                .text
+                .cmp(&data.terms[b as usize].text)
+        });
+        Vocabulary {
+            data,
+            readings,
+            by_first_letter,
+            by_full,
+            by_text,
+            sorted,
+        }
     }
 
     /// Known words that start with a Chinese prefix and are longer than it, with their weights,
     /// most useful first.
     pub fn completions(&self, prefix: &str, limit: usize) -> Vec<(&str, u32)> {
-        let start = self.sorted.partition_point(|&i| self.data.terms[i as usize].text.as_str() < prefix);
+        let start = self
+            .sorted
+            .partition_point(|&i| self.data.terms[i as usize].text.as_str() < prefix);
         let mut found: Vec<&Term> = self.sorted[start..]
             .iter()
             .map(|&i| &self.data.terms[i as usize])
@@ -129,8 +154,16 @@ impl Vocabulary {
             .filter(|t| t.text != prefix)
             .take(256)
             .collect();
-        found.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.text.chars().count().cmp(&b.text.chars().count())));
-        found.into_iter().take(limit).map(|t| (t.text.as_str(), t.weight)).collect()
+        found.sort_by(|a, b| {
+            b.weight
+                .cmp(&a.weight)
+                .then_with(|| a.text.chars().count().cmp(&b.text.chars().count()))
+        });
+        found
+            .into_iter()
+            .take(limit)
+            .map(|t| (t.text.as_str(), t.weight))
+            .collect()
     }
 
     pub fn data(&self) -> &VocabularyData {
@@ -185,19 +218,32 @@ impl Vocabulary {
         let typed = normalize(typed).split_whitespace().collect::<String>();
         if typed.chars().count() <= 2 {
             if let Some(list) = self.data.suggestions.get(&typed) {
-                return list.iter().take(limit).map(|&i| self.data.terms[i as usize].text.clone()).collect();
+                return list
+                    .iter()
+                    .take(limit)
+                    .map(|&i| self.data.terms[i as usize].text.clone())
+                    .collect();
             }
         }
         if typed.chars().all(is_han) {
-            return self.completions(&typed, limit).into_iter().map(|(word, _)| word.to_owned()).collect();
+            return self
+                .completions(&typed, limit)
+                .into_iter()
+                .map(|(word, _)| word.to_owned())
+                .collect();
         }
-        self.candidates(&typed, limit, 0).into_iter().map(|c| c.text).collect()
+        self.candidates(&typed, limit, 0)
+            .into_iter()
+            .map(|c| c.text)
+            .collect()
     }
 
     /// Terms that what was typed (pinyin, initials, a mix with Chinese characters) spells, best
     /// first: complete before partial, fewer typos, spelled out before abbreviated, more useful.
     pub fn candidates(&self, typed: &str, limit: usize, max_typos: u8) -> Vec<Candidate> {
-        let Some(pattern) = pinyin::pattern(typed) else { return Vec::new() };
+        let Some(pattern) = pinyin::pattern(typed) else {
+            return Vec::new();
+        };
         let first = match pattern[0] {
             Typed::Letter(letter) => letter,
             Typed::Han(c) => match pinyin::char_reading(c).and_then(|py| py.bytes().next()) {
@@ -206,11 +252,20 @@ impl Vocabulary {
             },
         };
         let mut found = Vec::new();
-        for &i in self.by_first_letter.get(&first).map(Vec::as_slice).unwrap_or_default() {
+        for &i in self
+            .by_first_letter
+            .get(&first)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
             let reading = &self.readings[i as usize];
             if let Some(quality) = pinyin::matches(&pattern, reading, max_typos) {
                 let term = &self.data.terms[i as usize];
-                found.push(Candidate { text: term.text.clone(), quality, weight: term.weight });
+                found.push(Candidate {
+                    text: term.text.clone(),
+                    quality,
+                    weight: term.weight,
+                });
             }
         }
         found.sort_by(|a, b| {
@@ -258,7 +313,8 @@ impl Vocabulary {
             .iter()
             .find(|term| {
                 let other: Vec<char> = term.text.chars().collect();
-                other.len() == chars.len() && other.iter().zip(&chars).filter(|(a, b)| a != b).count() == 1
+                other.len() == chars.len()
+                    && other.iter().zip(&chars).filter(|(a, b)| a != b).count() == 1
             })
             .map(|term| term.text.clone())
     }

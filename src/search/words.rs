@@ -13,11 +13,19 @@ pub fn warm_up() {
 
 /// The words of normalised text, in order, for a query: jieba's precise mode.
 pub fn cut(text: &str) -> Vec<&str> {
-    JIEBA.cut(text, true).into_iter().map(|token| token.word).collect()
+    JIEBA
+        .cut(text, true)
+        .into_iter()
+        .map(|token| token.word)
+        .collect()
 }
 
 /// Words and the shorter words inside them (`营业执照` also gives `营业`, `执照`): for the
 /// vocabulary and the whole-word field of the index.
 pub fn cut_for_search(text: &str) -> Vec<&str> {
-    JIEBA.cut_for_search(text, true).into_iter().map(|token| token.word).collect()
+    JIEBA
+        .cut_for_search(text, true)
+        .into_iter()
+        .map(|token| token.word)
+        .collect()
 }

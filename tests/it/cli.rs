@@ -199,3 +199,137 @@ fn wrong_usage_is_exit_2() {
     assert_eq!(kiosk(&["frobnicate"]).status.code(), Some(2));
     assert_eq!(kiosk(&["check"]).status.code(), Some(2));
 }
+
+fn kiosk_in(data: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kiosk"))
+        .args(args)
+        .current_dir(repo_root())
+        .env("KIOSK_DATA_DIR", data)
+        .env("KIOSK_CONFIG", repo_root().join("deploy/kiosk.toml"))
+        .env_remove("KIOSK_LOG")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn search_prints_ranked_results_and_reuses_its_index() {
+    let data = tempfile::tempdir().unwrap();
+    let out = kiosk_in(data.path(), &["search", "营业执照"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(" 1. 企业设立登记（营业执照）  (g-ent-001)"),
+        "{text}"
+    );
+    assert!(text.contains("**营业执照**"), "{text}");
+    assert!(text.contains("By kind: "), "{text}");
+    let out = kiosk_in(
+        data.path(),
+        &["search", "yyzz", "--kind", "guide", "--limit", "2"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let indexes = std::fs::read_dir(data.path().join("index"))
+        .unwrap()
+        .count();
+    assert_eq!(indexes, 1, "the second search reused the index");
+}
+
+#[test]
+fn search_json_and_batch_mode() {
+    let data = tempfile::tempdir().unwrap();
+    let out = kiosk_in(data.path(), &["search", "--json", "公积金"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["total"].as_u64().unwrap() > 0);
+    let hit = &json["hits"][0];
+    for key in ["id", "kind", "title", "column", "date", "score", "snippet"] {
+        assert!(!hit[key].is_null(), "hit has no {key}: {hit}");
+    }
+    assert!(json["facets"]["kind"].is_object());
+
+    let queries = data.path().join("queries.txt");
+    std::fs::write(&queries, "营业执照\nyyzz\n\n恐龙化石\n").unwrap();
+    let out = kiosk_in(
+        data.path(),
+        &["search", "--queries", queries.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["query"], "营业执照");
+    assert_eq!(lines[1]["query"], "yyzz");
+    assert_eq!(lines[2]["total"], 0);
+    for line in &lines {
+        for key in ["query", "total", "hits", "facets", "suggestion"] {
+            assert!(line.get(key).is_some(), "no {key} in {line}");
+        }
+    }
+}
+
+#[test]
+fn search_says_what_is_wrong() {
+    let data = tempfile::tempdir().unwrap();
+    let out = kiosk_in(data.path(), &["search", "--column", "nope", "补贴"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("there is no column “nope”"),
+        "{}",
+        stderr(&out)
+    );
+    let out = kiosk_in(data.path(), &["search", "，。"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).starts_with("Nothing to search for"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn search_the_real_corpus_for_talent() {
+    let Some(corpus) = crate::support::shared_corpus("hebei-gov") else {
+        eprintln!("../shared/corpora/hebei-gov is not here; nothing to check");
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let out = kiosk_in(
+        data.path(),
+        &[
+            "search",
+            "--source",
+            corpus.to_str().unwrap(),
+            "--json",
+            "人才",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["total"].as_u64().unwrap() >= 10);
+    let hits = json["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 10);
+    assert!(
+        hits[0]["title"].as_str().unwrap().contains("人才"),
+        "{}",
+        hits[0]
+    );
+    for hit in hits {
+        let (title, snippet) = (
+            hit["title"].as_str().unwrap(),
+            hit["snippet"].as_str().unwrap(),
+        );
+        assert!(title.contains("人才") || snippet.contains("**"), "{hit}");
+    }
+    assert!(
+        hits.iter()
+            .filter(|h| h["snippet"].as_str().unwrap().contains("**人才"))
+            .count()
+            >= 5
+    );
+    let scores: Vec<f64> = hits.iter().map(|h| h["score"].as_f64().unwrap()).collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "ranked: {scores:?}"
+    );
+}

@@ -7,4 +7,5 @@ mod loader;
 mod props;
 mod relevance;
 mod sample;
+mod search;
 mod support;
