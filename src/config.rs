@@ -16,6 +16,35 @@ pub struct Config {
     /// Where installed content, the search index and statistics live.
     pub data_dir: Option<PathBuf>,
     pub terminal: TerminalConfig,
+    pub screen: ScreenConfig,
+}
+
+/// How the kiosk screen behaves.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct ScreenConfig {
+    /// Fill the screen, without window decorations (the real terminal).
+    pub fullscreen: bool,
+    /// Seconds without a touch before the countdown to the home screen starts.
+    pub idle_timeout_secs: u32,
+    /// Seconds the countdown lasts.
+    pub idle_countdown_secs: u32,
+    /// `zh` (default) or `en`: the language the screen starts in and returns to.
+    pub language: String,
+    /// The hall's offset from UTC in minutes, for the clock (China Standard Time is 480).
+    pub utc_offset_minutes: i32,
+}
+
+impl Default for ScreenConfig {
+    fn default() -> ScreenConfig {
+        ScreenConfig {
+            fullscreen: false,
+            idle_timeout_secs: 90,
+            idle_countdown_secs: 10,
+            language: "zh".into(),
+            utc_offset_minutes: 480,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -109,6 +138,15 @@ impl Config {
         }
         if let Some(id) = env("KIOSK_TERMINAL_ID").filter(|v| !v.is_empty()) {
             self.terminal.id = id;
+        }
+        if let Some(value) = env("KIOSK_FULLSCREEN") {
+            self.screen.fullscreen = matches!(value.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(secs) = env("KIOSK_IDLE_TIMEOUT").and_then(|v| v.parse().ok()) {
+            self.screen.idle_timeout_secs = secs;
+        }
+        if let Some(language) = env("KIOSK_LANGUAGE").filter(|v| !v.is_empty()) {
+            self.screen.language = language;
         }
     }
 }

@@ -1,10 +1,12 @@
 //! kiosk: the software of a self-service information-lookup terminal for a government service hall.
 //!
 //! `main.rs` only parses the command line; everything else lives here. See ARCHITECTURE.md.
+pub mod bench;
 pub mod config;
 pub mod content;
 pub mod datadir;
 pub mod search;
 pub mod source;
 pub mod text;
+pub mod ui;
 pub mod urlpolicy;

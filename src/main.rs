@@ -5,10 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use kiosk::config::Config;
-use kiosk::datadir::{resolve_content, ContentOrigin, DataDir};
 use kiosk::content::ItemKind;
+use kiosk::datadir::{resolve_content, ContentOrigin, DataDir};
 use kiosk::search::{SearchError, SearchIndex, SearchRequest, Sort};
 use kiosk::source::{self, Loaded};
+use kiosk::ui::KioskOptions;
 use std::io::Write;
 
 const EXIT_CODES: &str = "\
@@ -17,7 +18,8 @@ Exit codes:
   1  `check` found errors in the content
   2  the command line is wrong
   3  the content, an item or the data directory was not found or cannot be read
-  4  the config file cannot be read or is not valid";
+  4  the config file cannot be read or is not valid
+  5  the screen cannot be shown (no display, or the window system refused)";
 
 #[derive(Parser)]
 #[command(
@@ -25,7 +27,7 @@ Exit codes:
     version,
     about = "Self-service information terminal for a government service hall (信息公开查阅点)",
     long_about = "Self-service information terminal for a government service hall (信息公开查阅点).\n\
-                  With no command it will open the kiosk screen; until the screen exists it prints this help.",
+                  With no command it opens the kiosk screen (`kiosk run`).",
     after_help = EXIT_CODES,
 )]
 struct Cli {
@@ -42,6 +44,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Open the kiosk screen (the default): the installed content, else the sample hall
+    #[command(after_help = EXIT_CODES)]
+    Run(RunArgs),
+    /// Render a screen into a PNG without a display
+    #[command(after_help = EXIT_CODES)]
+    Screenshot(ScreenshotArgs),
     /// Validate a content source and list every problem with file and line
     #[command(after_help = EXIT_CODES)]
     Check {
@@ -68,6 +76,102 @@ enum Command {
     /// first use and kept in the data directory
     #[command(after_help = EXIT_CODES)]
     Search(SearchArgs),
+    /// Measure the search engine against SQLite FTS5 on a synthetic corpus (see docs/performance.md)
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Generate a corpus, build both indexes, time the query sets and print the figures
+    Search {
+        /// Items in the synthetic corpus
+        #[arg(long, default_value_t = 100_000)]
+        items: usize,
+        /// Content source whose titles and sentences the corpus is made of
+        /// [default: ../shared/corpora/hebei-gov when present, else the sample hall]
+        #[arg(long, value_name = "DIR")]
+        seed_source: Option<PathBuf>,
+        /// Seed of the corpus and the queries
+        #[arg(long, default_value_t = kiosk::bench::DEFAULT_SEED)]
+        seed: u64,
+        /// How many realistic queries
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        /// Timed rounds of each query set (after one warm-up round)
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Also write the figures into FILE (between its `kiosk bench` marks, if it has them)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// (Run by `bench search`.) Open an index and run one query in this fresh process, printing
+    /// the timings as JSON
+    Open {
+        /// The index folder
+        #[arg(long, value_name = "DIR")]
+        index: PathBuf,
+        /// The first query
+        #[arg(long)]
+        query: String,
+        /// Then run every query in FILE (one a line) and print the peak memory
+        #[arg(long, value_name = "FILE")]
+        then: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args, Default)]
+struct RunArgs {
+    /// Content source directory [default: the installed content, else the sample hall]
+    #[arg(long, value_name = "DIR")]
+    source: Option<PathBuf>,
+    /// Fill the screen (also `fullscreen = true` in the config)
+    #[arg(long)]
+    fullscreen: bool,
+    /// Window size on a desktop, WIDTHxHEIGHT
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    size: Option<(u32, u32)>,
+}
+
+#[derive(clap::Args)]
+struct ScreenshotArgs {
+    /// Content source directory [default: the installed content, else the sample hall]
+    #[arg(long, value_name = "DIR")]
+    source: Option<PathBuf>,
+    /// Which screen: home, search:QUERY, item:ID or column:ID
+    #[arg(long, default_value = "home")]
+    page: kiosk::ui::screenshot::Shot,
+    /// Screen size, WIDTHxHEIGHT (1920x1080 landscape, 1080x1920 portrait)
+    #[arg(long, value_name = "WxH", value_parser = parse_size, default_value = "1920x1080")]
+    size: (u32, u32),
+    /// Elder mode: larger type, higher contrast
+    #[arg(long)]
+    elder: bool,
+    /// Interface language: zh or en
+    #[arg(long, default_value = "zh", value_parser = ["zh", "en"])]
+    lang: String,
+    /// Show the on-screen keyboard on a search page
+    #[arg(long)]
+    keyboard: bool,
+    /// The PNG file to write
+    #[arg(short = 'o', long = "out", value_name = "FILE.png")]
+    out: PathBuf,
+}
+
+fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or("write the size as WIDTHxHEIGHT, like 1920x1080")?;
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (200..=8000).contains(n))
+    };
+    match (parse(w), parse(h)) {
+        (Some(w), Some(h)) => Ok((w, h)),
+        _ => Err("width and height must be whole numbers from 200 to 8000".into()),
+    }
 }
 
 #[derive(clap::Args)]
@@ -126,11 +230,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
-    let Some(command) = cli.command else {
-        use clap::CommandFactory;
-        let _ = Cli::command().print_help();
-        return Ok(ExitCode::SUCCESS);
-    };
+    let command = cli.command.unwrap_or(Command::Run(RunArgs::default()));
     let env = |name: &str| std::env::var(name).ok();
     let loaded_config =
         Config::load(cli.config.as_deref(), &env).map_err(|err| Failure(4, err.to_string()))?;
@@ -170,27 +270,123 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Search(args) => search(args, &data_dir),
+        Command::Bench(command) => bench(command),
+        Command::Run(args) => run_screen(args, &loaded_config.config, data_dir),
+        Command::Screenshot(args) => screenshot(args, &loaded_config.config, data_dir),
+    }
+}
+
+fn kiosk_options(source: Option<PathBuf>, config: &Config, data_dir: DataDir) -> KioskOptions {
+    KioskOptions {
+        source,
+        data_dir,
+        idle_timeout: config.screen.idle_timeout_secs,
+        idle_countdown: config.screen.idle_countdown_secs,
+        utc_offset_minutes: config.screen.utc_offset_minutes,
+        english: config.screen.language == "en",
+    }
+}
+
+fn run_screen(args: RunArgs, config: &Config, data_dir: DataDir) -> Result<ExitCode, Failure> {
+    let options = kiosk_options(args.source, config, data_dir);
+    let fullscreen = args.fullscreen || config.screen.fullscreen;
+    kiosk::ui::run(options, fullscreen, args.size).map_err(|err| Failure(5, err))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn screenshot(
+    args: ScreenshotArgs,
+    config: &Config,
+    data_dir: DataDir,
+) -> Result<ExitCode, Failure> {
+    let options = kiosk_options(args.source, config, data_dir);
+    let shot = kiosk::ui::screenshot::ShotOptions {
+        width: args.size.0,
+        height: args.size.1,
+        elder: args.elder,
+        english: args.lang == "en",
+        keyboard: args.keyboard,
+    };
+    kiosk::ui::screenshot::render(&args.page, &shot, options, &args.out)
+        .map_err(|err| Failure(5, err.to_string()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench(command: BenchCommand) -> Result<ExitCode, Failure> {
+    use kiosk::bench;
+    let failed = |err: bench::BenchError| Failure(3, err.to_string());
+    match command {
+        BenchCommand::Search {
+            items,
+            seed_source,
+            seed,
+            queries,
+            rounds,
+            out,
+        } => {
+            let kiosk_exe = std::env::current_exe()
+                .map_err(|err| Failure(3, format!("cannot find this program: {err}")))?;
+            let options = bench::Options {
+                items,
+                seed_source: seed_source.unwrap_or_else(bench::default_seed_source),
+                seed,
+                queries,
+                rounds,
+                kiosk_exe,
+                command: std::iter::once("kiosk".to_owned())
+                    .chain(std::env::args().skip(1))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            };
+            let report = bench::run(&options, &mut |step| eprintln!("kiosk bench: {step}"))
+                .map_err(failed)?;
+            let figures = bench::report::render(&report);
+            print!("{figures}");
+            if let Some(file) = out {
+                bench::write_report(&file, &figures).map_err(failed)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Open { index, query, then } => {
+            bench::open_probe(
+                &index,
+                &query,
+                then.as_deref(),
+                &mut std::io::stdout().lock(),
+            )
+            .map_err(failed)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
 fn search(args: SearchArgs, data_dir: &DataDir) -> Result<ExitCode, Failure> {
-    let origin = resolve_content(args.source.as_deref(), data_dir).map_err(|err| Failure(3, err.to_string()))?;
-    let index = SearchIndex::open_or_build(origin.path(), &data_dir.index_dir()).map_err(|err| match err {
-        SearchError::Source(err) => Failure(3, err.to_string()),
-        other => Failure(3, format!("cannot open the search index: {other}")),
-    })?;
+    let origin = resolve_content(args.source.as_deref(), data_dir)
+        .map_err(|err| Failure(3, err.to_string()))?;
+    let index = SearchIndex::open_or_build(origin.path(), &data_dir.index_dir()).map_err(
+        |err| match err {
+            SearchError::Source(err) => Failure(3, err.to_string()),
+            other => Failure(3, format!("cannot open the search index: {other}")),
+        },
+    )?;
     let request = |query: String| SearchRequest {
         query,
         kind: args.kind.as_deref().and_then(ItemKind::parse),
         column: args.column.clone(),
         year: args.year,
-        sort: if args.sort == "date" { Sort::Date } else { Sort::Relevance },
+        sort: if args.sort == "date" {
+            Sort::Date
+        } else {
+            Sort::Relevance
+        },
         offset: args.offset,
         limit: args.limit,
     };
     let run = |query: String| {
         index.search(&request(query)).map_err(|err| match err {
-            SearchError::UnknownColumn(_) => Failure(2, format!("{err} (`kiosk columns` lists them)")),
+            SearchError::UnknownColumn(_) => {
+                Failure(2, format!("{err} (`kiosk columns` lists them)"))
+            }
             other => Failure(3, other.to_string()),
         })
     };

@@ -45,7 +45,11 @@ impl Date {
     /// Days since 1970-01-01 (negative before it): for sorting and date arithmetic.
     pub fn days_since_epoch(self) -> i64 {
         // Howard Hinnant's days_from_civil.
-        let (y, m, d) = (i64::from(self.year), i64::from(self.month), i64::from(self.day));
+        let (y, m, d) = (
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        );
         let y = if m <= 2 { y - 1 } else { y };
         let era = y.div_euclid(400);
         let yoe = y - era * 400;
@@ -173,7 +177,12 @@ mod tests {
 
     #[test]
     fn counts_days_since_the_epoch() {
-        for (text, days) in [("1970-01-01", 0), ("2000-03-01", 11_017), ("2024-02-29", 19_782), ("1969-12-31", -1)] {
+        for (text, days) in [
+            ("1970-01-01", 0),
+            ("2000-03-01", 11_017),
+            ("2024-02-29", 19_782),
+            ("1969-12-31", -1),
+        ] {
             let date: Date = text.parse().unwrap();
             assert_eq!(date.days_since_epoch(), days, "{text}");
             assert_eq!(Date::from_days_since_epoch(days), Some(date), "{text}");

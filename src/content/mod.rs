@@ -24,6 +24,8 @@ pub struct Site {
     pub base_url: Option<Link>,
     /// Normalised host names (see [`crate::urlpolicy::normalise_host`]).
     pub allowed_hosts: Vec<String>,
+    /// Searches the home screen offers before anyone has searched (热门搜索).
+    pub hot_searches: Vec<String>,
 }
 
 /// One column of the disclosure catalogue: first level (一级栏目) when `parent` is `None`,

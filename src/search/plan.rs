@@ -261,6 +261,20 @@ impl Planner<'_> {
     /// The query with unknown Chinese words replaced by known words that sound the same, when
     /// there are any: spans of two to four characters, longest first.
     fn corrected(&self, text: &str) -> Option<String> {
+        // Only text the vocabulary does not already explain: a run made of known words is
+        // what the visitor meant.
+        let explained = runs(text).into_iter().all(|piece| match piece {
+            Run::Han(han) => {
+                self.vocabulary.contains(han)
+                    || words::cut(han)
+                        .iter()
+                        .all(|w| self.vocabulary.contains(w) || STOPWORDS.contains(w))
+            }
+            Run::Word(_) => true,
+        });
+        if explained {
+            return None;
+        }
         let chars: Vec<char> = text.chars().collect();
         let mut out = String::new();
         let mut changed = false;

@@ -181,6 +181,7 @@ pub(super) fn parse_site(
         phone: None,
         base_url: None,
         allowed_hosts: Vec::new(),
+        hot_searches: Vec::new(),
     };
     let Some((text, doc)) = parse_document(SITE_FILE, bytes, problems) else {
         return site;
@@ -247,6 +248,13 @@ pub(super) fn parse_site(
             ));
         }
         site.base_url = Some(link);
+    }
+    if let Some(words) = table.text_list("hot_searches", problems) {
+        site.hot_searches = words
+            .into_iter()
+            .map(|(w, _)| w)
+            .filter(|w| !w.is_empty())
+            .collect();
     }
     table.warn_unknown("site.toml", problems);
     site

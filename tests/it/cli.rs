@@ -172,12 +172,42 @@ fn show_an_unknown_item_is_exit_3() {
 }
 
 #[test]
-fn no_command_prints_help_with_exit_codes() {
-    let out = kiosk(&[]);
+fn help_lists_the_commands_and_exit_codes() {
+    let out = kiosk(&["--help"]);
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
-    assert!(text.contains("Usage: kiosk"), "{text}");
-    assert!(text.contains("Exit codes:"), "{text}");
+    for word in [
+        "Usage: kiosk",
+        "run",
+        "screenshot",
+        "search",
+        "check",
+        "Exit codes:",
+    ] {
+        assert!(text.contains(word), "{word} missing in:\n{text}");
+    }
+}
+
+#[test]
+fn without_a_display_the_screen_says_so_plainly() {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kiosk"))
+        .current_dir(repo_root())
+        .env("KIOSK_DATA_DIR", data.path())
+        .env("KIOSK_CONFIG", repo_root().join("deploy/kiosk.toml"))
+        .env("KIOSK_FULLSCREEN", "false")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("SLINT_BACKEND")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let message = stderr(&out);
+    assert!(
+        message.contains("kiosk: cannot open the kiosk window"),
+        "{message}"
+    );
+    assert!(!message.contains("panicked"), "{message}");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module an area.
 
+mod bench;
 mod cli;
 mod config;
 mod corpus;

@@ -43,7 +43,8 @@ fn cases() -> Vec<Case> {
 #[test]
 fn relevance_suite_meets_its_floors() {
     let data = tempfile::tempdir().unwrap();
-    let index = SearchIndex::open_or_build(&repo_root().join("kiosk-data/sample"), data.path()).unwrap();
+    let index =
+        SearchIndex::open_or_build(&repo_root().join("kiosk-data/sample"), data.path()).unwrap();
     let cases = cases();
     assert!(cases.len() >= 80, "{} cases", cases.len());
     // category → (cases, passed at 1, passed at 3, passed its own bar)
@@ -51,8 +52,17 @@ fn relevance_suite_meets_its_floors() {
     let mut failures = Vec::new();
     for case in &cases {
         assert!(index.search(&SearchRequest::new(&case.expected)).is_ok());
-        let results = index.search(&SearchRequest { limit: 3, ..SearchRequest::new(&case.query) }).unwrap();
-        let rank = results.hits.iter().position(|hit| hit.id == case.expected).map(|r| r + 1);
+        let results = index
+            .search(&SearchRequest {
+                limit: 3,
+                ..SearchRequest::new(&case.query)
+            })
+            .unwrap();
+        let rank = results
+            .hits
+            .iter()
+            .position(|hit| hit.id == case.expected)
+            .map(|r| r + 1);
         let entry = by_category.entry(case.category.clone()).or_default();
         entry.0 += 1;
         entry.1 += usize::from(rank == Some(1));
@@ -60,16 +70,25 @@ fn relevance_suite_meets_its_floors() {
         let passed = rank.is_some_and(|r| r <= case.top);
         entry.3 += usize::from(passed);
         if !passed {
-            let got: Vec<String> = results.hits.iter().map(|h| format!("{} {}", h.id, h.title)).collect();
+            let got: Vec<String> = results
+                .hits
+                .iter()
+                .map(|h| format!("{} {}", h.id, h.title))
+                .collect();
             failures.push(format!(
                 "[{}] {} → want {} in top {}, got rank {:?}: {}",
-                case.category, case.query, case.expected, case.top, rank, got.join(" | ")
+                case.category,
+                case.query,
+                case.expected,
+                case.top,
+                rank,
+                got.join(" | ")
             ));
         }
     }
-    let (n, at1, at3, passed) = by_category
-        .values()
-        .fold((0, 0, 0, 0), |acc, v| (acc.0 + v.0, acc.1 + v.1, acc.2 + v.2, acc.3 + v.3));
+    let (n, at1, at3, passed) = by_category.values().fold((0, 0, 0, 0), |acc, v| {
+        (acc.0 + v.0, acc.1 + v.1, acc.2 + v.2, acc.3 + v.3)
+    });
     println!("relevance suite: {n} cases, success@1 {:.3}, success@3 {:.3}, meeting their bar {passed}/{n}",
         at1 as f64 / n as f64, at3 as f64 / n as f64);
     for (category, (cases, at1, at3, passed)) in &by_category {
@@ -80,11 +99,23 @@ fn relevance_suite_meets_its_floors() {
     }
     let s1 = at1 as f64 / n as f64;
     let s3 = at3 as f64 / n as f64;
-    assert!(s1 >= FLOOR_AT_1, "success@1 {s1:.3} is below the floor {FLOOR_AT_1}");
-    assert!(s3 >= FLOOR_AT_3, "success@3 {s3:.3} is below the floor {FLOOR_AT_3}");
+    assert!(
+        s1 >= FLOOR_AT_1,
+        "success@1 {s1:.3} is below the floor {FLOOR_AT_1}"
+    );
+    assert!(
+        s3 >= FLOOR_AT_3,
+        "success@3 {s3:.3} is below the floor {FLOOR_AT_3}"
+    );
     let meeting = passed as f64 / n as f64;
-    assert!(meeting >= FLOOR_MEETING_BAR, "{meeting:.3} of the cases meet their bar, below {FLOOR_MEETING_BAR}");
+    assert!(
+        meeting >= FLOOR_MEETING_BAR,
+        "{meeting:.3} of the cases meet their bar, below {FLOOR_MEETING_BAR}"
+    );
     for (category, (_, _, _, passed)) in &by_category {
-        assert!(*passed >= MIN_PASSING_PER_CATEGORY, "only {passed} {category} cases pass");
+        assert!(
+            *passed >= MIN_PASSING_PER_CATEGORY,
+            "only {passed} {category} cases pass"
+        );
     }
 }

@@ -1,0 +1,1002 @@
+//! The screen's controller: the visitor's state (where they are, what they typed, their
+//! settings), the commands the UI's callbacks turn into, and the events from the worker.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::rc::{Rc, Weak};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::time::Duration;
+
+use slint::{
+    ComponentHandle, Image, ModelRc, Rgba8Pixel, SharedPixelBuffer, SharedString, VecModel,
+};
+
+use super::idle::{Idle, IdleStep};
+use super::view::{self, Lang};
+use super::worker::{self, AppEvent, Job};
+use super::{
+    Activity, AppState, AppWindow, ColumnAdapter, HomeAdapter, ItemAdapter, Page, QrData,
+    SearchAdapter, Theme,
+};
+use crate::content::{Content, Date, ItemKind};
+use crate::datadir::DataDir;
+use crate::search::{SearchRequest, SearchResults, Sort};
+use crate::urlpolicy::Link;
+
+/// Results and column entries shown per page.
+const PAGE_SIZE: usize = 10;
+
+/// How the kiosk starts.
+#[derive(Debug, Clone)]
+pub struct KioskOptions {
+    /// A content source to show instead of the installed content or the sample hall.
+    pub source: Option<PathBuf>,
+    pub data_dir: DataDir,
+    /// Seconds without a touch before the countdown, and the countdown's length.
+    pub idle_timeout: u32,
+    pub idle_countdown: u32,
+    /// The hall's time zone, for the clock (China: +480).
+    pub utc_offset_minutes: i32,
+    pub english: bool,
+}
+
+/// Where the visitor is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Screen {
+    Home,
+    Search,
+    Column { id: String, page: usize },
+    Item(String),
+}
+
+struct State {
+    content: Option<Arc<Content>>,
+    index_ready: bool,
+    /// The content could not be loaded: nothing more will come.
+    failed: bool,
+    screen: Screen,
+    history: Vec<Screen>,
+    query: String,
+    kind: Option<ItemKind>,
+    column: Option<String>,
+    sort: Sort,
+    page: usize,
+    /// The newest search sent, and the newest whose results are shown.
+    sent: u64,
+    shown: u64,
+    results: Option<SearchResults>,
+    lang: Lang,
+    elder: bool,
+    keyboard: bool,
+    idle: Idle,
+    qr_cache: HashMap<String, QrData>,
+}
+
+struct Inner {
+    window: slint::Weak<AppWindow>,
+    options: KioskOptions,
+    state: RefCell<State>,
+    jobs: Sender<Job>,
+    events: Receiver<AppEvent>,
+    clock: slint::Timer,
+}
+
+/// The running kiosk screen. Cloning shares it.
+#[derive(Clone)]
+pub struct Kiosk {
+    inner: Rc<Inner>,
+}
+
+thread_local! {
+    /// The kiosk of this (the UI) thread, for the worker's wake-ups.
+    static CURRENT: RefCell<Weak<Inner>> = RefCell::new(Weak::new());
+}
+
+impl Kiosk {
+    /// Wires a kiosk to a window and starts loading the content in the background.
+    pub fn new(window: &AppWindow, options: KioskOptions) -> Kiosk {
+        let (jobs, job_rx) = mpsc::channel();
+        let (event_tx, events) = mpsc::channel();
+        let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(|| {
+            let _ = slint::invoke_from_event_loop(|| {
+                if let Some(inner) = CURRENT.with(|c| c.borrow().upgrade()) {
+                    Kiosk { inner }.pump();
+                }
+            });
+        });
+        std::thread::Builder::new()
+            .name("kiosk-worker".into())
+            .spawn(move || worker::run(job_rx, event_tx, wake))
+            .expect("the worker thread starts");
+        let state = State {
+            content: None,
+            index_ready: false,
+            failed: false,
+            screen: Screen::Home,
+            history: Vec::new(),
+            query: String::new(),
+            kind: None,
+            column: None,
+            sort: Sort::Relevance,
+            page: 1,
+            sent: 0,
+            shown: 0,
+            results: None,
+            lang: if options.english { Lang::En } else { Lang::Zh },
+            elder: false,
+            keyboard: false,
+            idle: Idle::new(options.idle_timeout, options.idle_countdown),
+            qr_cache: HashMap::new(),
+        };
+        let inner = Rc::new(Inner {
+            window: window.as_weak(),
+            options: options.clone(),
+            state: RefCell::new(state),
+            jobs,
+            events,
+            clock: slint::Timer::default(),
+        });
+        CURRENT.with(|c| *c.borrow_mut() = Rc::downgrade(&inner));
+        let kiosk = Kiosk { inner };
+        kiosk.wire(window);
+        kiosk.apply_language();
+        kiosk.update_clock();
+        window.global::<AppState>().set_banner(
+            kiosk
+                .lang()
+                .pick("正在载入内容……", "Loading the content…")
+                .into(),
+        );
+        let _ = kiosk.inner.jobs.send(Job::Open {
+            source: options.source,
+            data_dir: options.data_dir,
+        });
+        let weak = Rc::downgrade(&kiosk.inner);
+        kiosk.inner.clock.start(
+            slint::TimerMode::Repeated,
+            Duration::from_secs(1),
+            move || {
+                if let Some(inner) = weak.upgrade() {
+                    Kiosk { inner }.second_passed();
+                }
+            },
+        );
+        kiosk
+    }
+
+    fn window(&self) -> Option<AppWindow> {
+        self.inner.window.upgrade()
+    }
+
+    fn lang(&self) -> Lang {
+        self.inner.state.borrow().lang
+    }
+
+    fn wire(&self, window: &AppWindow) {
+        macro_rules! on {
+            ($global:ty, $setter:ident, |$kiosk:ident $(, $arg:ident)*| $body:expr) => {{
+                let weak = Rc::downgrade(&self.inner);
+                window.global::<$global>().$setter(move |$($arg),*| {
+                    if let Some(inner) = weak.upgrade() {
+                        let $kiosk = Kiosk { inner };
+                        $body;
+                    }
+                });
+            }};
+        }
+        on!(Activity, on_touched, |k| k
+            .inner
+            .state
+            .borrow_mut()
+            .idle
+            .touched());
+        on!(AppState, on_go_home, |k| k.go_home());
+        on!(AppState, on_go_back, |k| k.go_back());
+        on!(AppState, on_toggle_elder, |k| k.toggle_elder());
+        on!(AppState, on_toggle_language, |k| k.toggle_language());
+        on!(AppState, on_key, |k, key| k.key(&key));
+        on!(AppState, on_backspace, |k| k.backspace());
+        on!(AppState, on_clear, |k| k.set_query(String::new()));
+        on!(AppState, on_submit, |k| k.submit());
+        on!(AppState, on_pick_candidate, |k, word| k
+            .pick_candidate(&word));
+        on!(AppState, on_stay, |k| k.stay());
+        on!(HomeAdapter, on_open_search, |k| k.open_search());
+        on!(HomeAdapter, on_search_for, |k, q| k.search_for(&q));
+        on!(HomeAdapter, on_open_column, |k, id| k.open_column(&id));
+        on!(HomeAdapter, on_open_item, |k, id| k.open_item(&id));
+        on!(SearchAdapter, on_edited, |k, text| k
+            .set_query(text.to_string()));
+        on!(SearchAdapter, on_submit, |k| k.submit());
+        on!(SearchAdapter, on_open_item, |k, id| k.open_item(&id));
+        on!(SearchAdapter, on_pick_kind, |k, id| k.pick_kind(&id));
+        on!(SearchAdapter, on_pick_column, |k, id| k.pick_column(&id));
+        on!(SearchAdapter, on_set_sort_by_date, |k, by_date| k
+            .set_sort(by_date));
+        on!(SearchAdapter, on_previous_page, |k| k.turn_page(-1));
+        on!(SearchAdapter, on_next_page, |k| k.turn_page(1));
+        on!(SearchAdapter, on_search_for, |k, q| k.search_for(&q));
+        on!(SearchAdapter, on_show_keyboard, |k| k.show_keyboard(true));
+        on!(ColumnAdapter, on_pick, |k, id| k.pick_column_page(&id));
+        on!(ColumnAdapter, on_open_item, |k, id| k.open_item(&id));
+        on!(ColumnAdapter, on_previous_page, |k| k.turn_column_page(-1));
+        on!(ColumnAdapter, on_next_page, |k| k.turn_column_page(1));
+        on!(ItemAdapter, on_open_item, |k, id| k.open_item(&id));
+    }
+
+    // ---- events from the worker ----
+
+    /// Applies every event that has arrived. Called on the UI thread when the worker wakes it.
+    pub fn pump(&self) {
+        while let Ok(event) = self.inner.events.try_recv() {
+            self.apply(event);
+        }
+    }
+
+    /// Waits (up to `timeout`) until the content is loaded, the index is open and the newest
+    /// search is shown, applying events as they come. For tests and screenshots, which have no
+    /// running event loop.
+    pub fn wait_until_idle(&self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            self.pump();
+            if self.is_idle() {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            match self
+                .inner
+                .events
+                .recv_timeout(left.min(Duration::from_millis(50)))
+            {
+                Ok(event) => self.apply(event),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => return false,
+            }
+        }
+    }
+
+    fn is_idle(&self) -> bool {
+        let state = self.inner.state.borrow();
+        state.failed || (state.content.is_some() && state.index_ready && state.shown == state.sent)
+    }
+
+    fn apply(&self, event: AppEvent) {
+        let Some(window) = self.window() else { return };
+        match event {
+            AppEvent::ContentLoaded(Ok(content)) => {
+                self.inner.state.borrow_mut().content = Some(content);
+                window.global::<AppState>().set_banner("".into());
+                self.fill_home();
+                self.show();
+            }
+            AppEvent::ContentLoaded(Err(err)) => {
+                tracing::error!(cause = %err, "cannot load the content");
+                self.inner.state.borrow_mut().failed = true;
+                let message = self.lang().pick(
+                    "暂时无法显示内容，请联系服务台工作人员。",
+                    "The content cannot be shown right now. Please ask at the service desk.",
+                );
+                window.global::<AppState>().set_banner(message.into());
+            }
+            AppEvent::IndexReady(result) => {
+                let ok = result.is_ok();
+                self.inner.state.borrow_mut().index_ready = true;
+                if let Err(err) = result {
+                    tracing::error!(cause = %err, "search is unavailable");
+                    let message = self.lang().pick(
+                        "检索暂时不可用，可以按栏目浏览。",
+                        "Search is unavailable for now; browse by column instead.",
+                    );
+                    window.global::<AppState>().set_banner(message.into());
+                    // Nothing will answer the searches sent so far.
+                    let mut state = self.inner.state.borrow_mut();
+                    state.shown = state.sent;
+                }
+                window.global::<SearchAdapter>().set_ready(ok);
+                if ok && !self.inner.state.borrow().query.is_empty() {
+                    self.run_search();
+                }
+            }
+            AppEvent::Searched {
+                generation,
+                results,
+                candidates,
+            } => {
+                let mut state = self.inner.state.borrow_mut();
+                if generation < state.shown {
+                    return;
+                }
+                state.shown = generation;
+                let search = window.global::<SearchAdapter>();
+                search.set_candidates(ModelRc::new(VecModel::from(
+                    candidates
+                        .into_iter()
+                        .map(SharedString::from)
+                        .collect::<Vec<_>>(),
+                )));
+                if generation != state.sent {
+                    return;
+                }
+                search.set_searching(false);
+                match results {
+                    Ok(results) => state.results = Some(results),
+                    Err(err) => {
+                        tracing::error!(cause = %err, "search failed");
+                        state.results = None;
+                    }
+                }
+                drop(state);
+                self.fill_results();
+            }
+        }
+    }
+
+    // ---- commands ----
+
+    fn navigate(&self, screen: Screen) {
+        {
+            let mut state = self.inner.state.borrow_mut();
+            if state.screen != screen {
+                let previous = std::mem::replace(&mut state.screen, screen);
+                state.history.push(previous);
+                if state.history.len() > 50 {
+                    state.history.remove(0);
+                }
+            }
+        }
+        self.show();
+    }
+
+    fn go_home(&self) {
+        {
+            let mut state = self.inner.state.borrow_mut();
+            state.screen = Screen::Home;
+            state.history.clear();
+            state.keyboard = false;
+        }
+        self.reset_query();
+        self.show();
+    }
+
+    fn go_back(&self) {
+        let previous = self.inner.state.borrow_mut().history.pop();
+        if let Some(screen) = previous {
+            self.inner.state.borrow_mut().screen = screen;
+            self.show();
+        } else {
+            self.go_home();
+        }
+    }
+
+    fn reset_query(&self) {
+        let mut state = self.inner.state.borrow_mut();
+        state.query.clear();
+        state.kind = None;
+        state.column = None;
+        state.sort = Sort::Relevance;
+        state.page = 1;
+        state.results = None;
+        state.sent += 1;
+        state.shown = state.sent;
+        drop(state);
+        if let Some(window) = self.window() {
+            let search = window.global::<SearchAdapter>();
+            search.set_query("".into());
+            search.set_candidates(ModelRc::default());
+        }
+        self.fill_results();
+    }
+
+    fn open_search(&self) {
+        self.inner.state.borrow_mut().keyboard = true;
+        self.navigate(Screen::Search);
+    }
+
+    pub fn show_keyboard(&self, open: bool) {
+        self.inner.state.borrow_mut().keyboard = open;
+        if let Some(window) = self.window() {
+            window.global::<AppState>().set_keyboard_open(open);
+        }
+    }
+
+    fn search_for(&self, query: &str) {
+        self.inner.state.borrow_mut().keyboard = false;
+        self.set_query(format!("{query} "));
+    }
+
+    fn key(&self, key: &str) {
+        let mut query = self.inner.state.borrow().query.clone();
+        if query.chars().count() >= crate::search::plan::MAX_QUERY_CHARS {
+            return;
+        }
+        query.push_str(&key.to_lowercase());
+        self.set_query(query);
+    }
+
+    fn backspace(&self) {
+        let mut query = self.inner.state.borrow().query.clone();
+        query.pop();
+        self.set_query(query);
+    }
+
+    /// Replaces the pinyin being typed (the last word, letters and the characters mixed in)
+    /// with the chosen Chinese word.
+    fn pick_candidate(&self, word: &str) {
+        let query = self.inner.state.borrow().query.clone();
+        let head = typed_tail_start(&query);
+        self.set_query(format!("{}{word}", &query[..head]));
+    }
+
+    fn submit(&self) {
+        self.show_keyboard(false);
+        let query = self.inner.state.borrow().query.clone();
+        if !query.ends_with(' ') && !query.is_empty() {
+            // A submitted query is finished: its last word is no longer a prefix.
+            self.set_query(format!("{query} "));
+        }
+    }
+
+    pub fn set_query(&self, query: String) {
+        {
+            let mut state = self.inner.state.borrow_mut();
+            state.query = query.clone();
+            state.page = 1;
+            state.column = None;
+        }
+        if let Some(window) = self.window() {
+            let search = window.global::<SearchAdapter>();
+            if search.get_query() != query.as_str() {
+                search.set_query(query.as_str().into());
+            }
+        }
+        if self.inner.state.borrow().screen != Screen::Search {
+            self.navigate(Screen::Search);
+        } else {
+            self.show();
+        }
+        self.run_search();
+    }
+
+    fn pick_kind(&self, id: &str) {
+        {
+            let mut state = self.inner.state.borrow_mut();
+            state.kind = ItemKind::parse(id);
+            state.page = 1;
+        }
+        self.run_search();
+    }
+
+    fn pick_column(&self, id: &str) {
+        {
+            let mut state = self.inner.state.borrow_mut();
+            state.column = if state.column.as_deref() == Some(id) {
+                None
+            } else {
+                Some(id.to_owned())
+            };
+            state.page = 1;
+        }
+        self.run_search();
+    }
+
+    fn set_sort(&self, by_date: bool) {
+        {
+            let mut state = self.inner.state.borrow_mut();
+            state.sort = if by_date { Sort::Date } else { Sort::Relevance };
+            state.page = 1;
+        }
+        self.run_search();
+    }
+
+    fn turn_page(&self, delta: i32) {
+        {
+            let mut state = self.inner.state.borrow_mut();
+            let pages = state
+                .results
+                .as_ref()
+                .map_or(1, |r| r.total.div_ceil(PAGE_SIZE))
+                .max(1);
+            state.page = (state.page as i32 + delta).clamp(1, pages as i32) as usize;
+        }
+        self.run_search();
+    }
+
+    fn run_search(&self) {
+        let mut state = self.inner.state.borrow_mut();
+        if state.query.trim().is_empty() {
+            state.results = None;
+            state.sent += 1;
+            state.shown = state.sent;
+            drop(state);
+            if let Some(window) = self.window() {
+                window
+                    .global::<SearchAdapter>()
+                    .set_candidates(ModelRc::default());
+            }
+            self.fill_results();
+            return;
+        }
+        state.sent += 1;
+        let request = SearchRequest {
+            query: state.query.clone(),
+            kind: state.kind,
+            column: state.column.clone(),
+            year: None,
+            sort: state.sort,
+            offset: (state.page - 1) * PAGE_SIZE,
+            limit: PAGE_SIZE,
+        };
+        let typed = state.query[typed_tail_start(&state.query)..].to_owned();
+        let typed = if typed.chars().any(|c| c.is_ascii_alphabetic()) {
+            typed
+        } else {
+            String::new()
+        };
+        let job = Job::Search {
+            generation: state.sent,
+            request,
+            typed,
+        };
+        drop(state);
+        if let Some(window) = self.window() {
+            window.global::<SearchAdapter>().set_searching(true);
+        }
+        if self.inner.jobs.send(job).is_err() {
+            tracing::error!("the search worker has stopped");
+        }
+    }
+
+    pub fn open_column(&self, id: &str) {
+        self.navigate(Screen::Column {
+            id: id.to_owned(),
+            page: 1,
+        });
+    }
+
+    fn pick_column_page(&self, id: &str) {
+        // Choosing another column replaces the catalogue page instead of stacking up history.
+        let mut state = self.inner.state.borrow_mut();
+        if let Screen::Column { .. } = state.screen {
+            state.screen = Screen::Column {
+                id: id.to_owned(),
+                page: 1,
+            };
+            drop(state);
+            self.show();
+        } else {
+            drop(state);
+            self.open_column(id);
+        }
+    }
+
+    fn turn_column_page(&self, delta: i32) {
+        let mut state = self.inner.state.borrow_mut();
+        if let Screen::Column { id, page } = &state.screen {
+            let count = state
+                .content
+                .as_ref()
+                .map_or(0, |c| view::column_entries(c, id).len());
+            let pages = count.div_ceil(PAGE_SIZE).max(1);
+            let page = (*page as i32 + delta).clamp(1, pages as i32) as usize;
+            state.screen = Screen::Column {
+                id: id.clone(),
+                page,
+            };
+        }
+        drop(state);
+        self.show();
+    }
+
+    pub fn open_item(&self, id: &str) {
+        if id.is_empty() {
+            return;
+        }
+        self.navigate(Screen::Item(id.to_owned()));
+    }
+
+    pub fn toggle_elder(&self) {
+        let elder = {
+            let mut state = self.inner.state.borrow_mut();
+            state.elder = !state.elder;
+            state.elder
+        };
+        if let Some(window) = self.window() {
+            window.global::<Theme>().set_elder(elder);
+        }
+    }
+
+    pub fn toggle_language(&self) {
+        {
+            let mut state = self.inner.state.borrow_mut();
+            state.lang = if state.lang == Lang::Zh {
+                Lang::En
+            } else {
+                Lang::Zh
+            };
+        }
+        self.apply_language();
+        self.fill_home();
+        self.inner.state.borrow_mut().qr_cache.clear();
+        self.show();
+        self.fill_results();
+    }
+
+    fn apply_language(&self) {
+        let lang = self.lang();
+        // The .slint text is Chinese; English is its bundled translation ("" is the original).
+        let _ = slint::select_bundled_translation(if lang == Lang::En { "en" } else { "" });
+        if let Some(window) = self.window() {
+            window.global::<AppState>().set_english(lang == Lang::En);
+        }
+        self.update_clock();
+    }
+
+    fn stay(&self) {
+        self.inner.state.borrow_mut().idle.touched();
+        if let Some(window) = self.window() {
+            window.global::<AppState>().set_idle_countdown(0);
+        }
+    }
+
+    /// Once a second: the clock, and the idle reset.
+    pub fn second_passed(&self) {
+        self.update_clock();
+        let step = {
+            let mut state = self.inner.state.borrow_mut();
+            let pristine = state.screen == Screen::Home
+                && state.query.is_empty()
+                && !state.elder
+                && state.lang
+                    == if self.inner.options.english {
+                        Lang::En
+                    } else {
+                        Lang::Zh
+                    };
+            state.idle.tick(pristine)
+        };
+        let Some(window) = self.window() else { return };
+        match step {
+            IdleStep::Quiet => window.global::<AppState>().set_idle_countdown(0),
+            IdleStep::Countdown(left) => {
+                window.global::<AppState>().set_idle_countdown(left as i32)
+            }
+            IdleStep::Reset => self.reset_for_next_visitor(),
+        }
+    }
+
+    /// Back to home with nothing of the last visitor left: query, filters, history, settings.
+    pub fn reset_for_next_visitor(&self) {
+        {
+            let mut state = self.inner.state.borrow_mut();
+            state.elder = false;
+            state.lang = if self.inner.options.english {
+                Lang::En
+            } else {
+                Lang::Zh
+            };
+            state.idle.touched();
+        }
+        if let Some(window) = self.window() {
+            window.global::<Theme>().set_elder(false);
+            window.global::<AppState>().set_idle_countdown(0);
+        }
+        self.apply_language();
+        self.fill_home();
+        self.go_home();
+    }
+
+    fn update_clock(&self) {
+        let Some(window) = self.window() else { return };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let local = now.as_secs() as i64 + i64::from(self.inner.options.utc_offset_minutes) * 60;
+        let (days, seconds) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+        let app = window.global::<AppState>();
+        app.set_time(format!("{:02}:{:02}", seconds / 3600, seconds % 3600 / 60).into());
+        if let Some(date) = Date::from_days_since_epoch(days) {
+            app.set_date(date_text(date, days, self.lang()).into());
+        }
+    }
+
+    // ---- filling the pages ----
+
+    fn fill_home(&self) {
+        let Some(window) = self.window() else { return };
+        let state = self.inner.state.borrow();
+        let Some(content) = state.content.clone() else {
+            return;
+        };
+        let lang = state.lang;
+        drop(state);
+        let app = window.global::<AppState>();
+        app.set_hall(
+            content
+                .site
+                .hall
+                .clone()
+                .unwrap_or_else(|| content.site.name.clone())
+                .into(),
+        );
+        app.set_site(if content.site.hall.is_some() {
+            content.site.name.as_str().into()
+        } else {
+            SharedString::new()
+        });
+        let home = window.global::<HomeAdapter>();
+        home.set_tiles(ModelRc::new(VecModel::from(view::tiles(&content))));
+        home.set_hot_searches(ModelRc::new(VecModel::from(
+            view::hot_searches(&content, 6)
+                .into_iter()
+                .map(SharedString::from)
+                .collect::<Vec<_>>(),
+        )));
+        let services = view::services(&content);
+        let (guide_id, guide_title, guide_count) = services.guides.unwrap_or_default();
+        let guide_title = if guide_title.is_empty() {
+            lang.pick("办事指南", "Service guides").to_owned()
+        } else {
+            guide_title
+        };
+        home.set_guide_entry(view::service(
+            &guide_id,
+            &guide_title,
+            format!(
+                "{guide_count} {}",
+                lang.pick(
+                    "项服务 · 材料、流程、地点一目了然",
+                    "services · materials, steps and places at a glance"
+                )
+            ),
+            QrData::default(),
+        ));
+        let entry = |id: Option<String>, title: (&str, &str), subtitle: (&str, &str)| {
+            let id = id.unwrap_or_default();
+            let qr = content
+                .item(&id)
+                .map(|item| self.qr_for(&id, item.url.as_ref()))
+                .unwrap_or_default();
+            view::service(
+                &id,
+                lang.pick(title.0, title.1),
+                lang.pick(subtitle.0, subtitle.1).to_owned(),
+                qr,
+            )
+        };
+        home.set_apply_entry(entry(
+            services.apply,
+            ("依申请公开", "Request information"),
+            (
+                "如何申请政府信息公开",
+                "How to request government information",
+            ),
+        ));
+        home.set_complain_entry(entry(
+            services.complain,
+            ("投诉咨询", "Complaints & questions"),
+            (
+                "12345 热线 · 窗口 · 网上信箱",
+                "12345 hotline · desk · online mailbox",
+            ),
+        ));
+    }
+
+    fn fill_results(&self) {
+        let Some(window) = self.window() else { return };
+        let state = self.inner.state.borrow();
+        let lang = state.lang;
+        let search = window.global::<SearchAdapter>();
+        let results = state.results.as_ref();
+        let empty = SearchResults::default();
+        let shown = results.unwrap_or(&empty);
+        search.set_hits(ModelRc::new(VecModel::from(view::hits(shown, lang))));
+        search.set_total(shown.total as i32);
+        search.set_kind_chips(ModelRc::new(VecModel::from(if results.is_some() {
+            view::kind_chips(shown, state.kind, lang)
+        } else {
+            Vec::new()
+        })));
+        search.set_column_chips(ModelRc::new(VecModel::from(view::column_chips(
+            shown,
+            state.column.as_deref(),
+        ))));
+        search.set_sort_by_date(state.sort == Sort::Date);
+        search.set_page(state.page as i32);
+        search.set_pages(shown.total.div_ceil(PAGE_SIZE).max(1) as i32);
+        let summary = match results {
+            None => String::new(),
+            Some(r) if lang == Lang::Zh => format!("共 {} 条结果", r.total),
+            Some(r) => format!("{} results", r.total),
+        };
+        search.set_summary(summary.into());
+        let notice = match results {
+            Some(r) if r.relaxed => lang.pick(
+                "没有完全匹配的内容，以下结果包含部分词语",
+                "Nothing matches every word; these match some of them",
+            ),
+            Some(r) if r.shortened => lang.pick(
+                "输入过长，只按前 64 个字检索",
+                "The query was long; only its first 64 characters were used",
+            ),
+            _ => "",
+        };
+        search.set_notice(notice.into());
+        search.set_suggestion(
+            results
+                .and_then(|r| r.suggestion.clone())
+                .unwrap_or_default()
+                .into(),
+        );
+        let fallbacks = results
+            .map(|r| r.popular.clone())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_default();
+        search.set_fallbacks(ModelRc::new(VecModel::from(
+            fallbacks
+                .into_iter()
+                .map(SharedString::from)
+                .collect::<Vec<_>>(),
+        )));
+    }
+
+    /// Shows the current screen.
+    fn show(&self) {
+        let Some(window) = self.window() else { return };
+        let state = self.inner.state.borrow();
+        let app = window.global::<AppState>();
+        app.set_can_go_back(!state.history.is_empty());
+        app.set_keyboard_open(state.keyboard && state.screen == Screen::Search);
+        let screen = state.screen.clone();
+        let lang = state.lang;
+        let content = state.content.clone();
+        drop(state);
+        match screen {
+            Screen::Home => app.set_page(Page::Home),
+            Screen::Search => app.set_page(Page::Search),
+            Screen::Column { id, page } => {
+                let Some(content) = content else { return };
+                let columns = window.global::<ColumnAdapter>();
+                columns.set_columns(ModelRc::new(VecModel::from(view::column_tree(
+                    &content, &id,
+                ))));
+                let items = view::column_entries(&content, &id);
+                let pages = items.len().div_ceil(PAGE_SIZE).max(1);
+                let page = page.min(pages);
+                let shown: Vec<_> = items
+                    .into_iter()
+                    .skip((page - 1) * PAGE_SIZE)
+                    .take(PAGE_SIZE)
+                    .collect();
+                columns.set_entries(ModelRc::new(VecModel::from(view::entries(&shown, lang))));
+                columns.set_title(content.columns.path(&id).join(" / ").into());
+                columns.set_page(page as i32);
+                columns.set_pages(pages as i32);
+                app.set_page(Page::Column);
+            }
+            Screen::Item(id) => {
+                let Some(content) = content else { return };
+                let Some(item) = content.item(&id) else {
+                    tracing::warn!(item = %id, "no such item");
+                    return;
+                };
+                let qr = self.qr_for(&id, item.url.as_ref());
+                window
+                    .global::<ItemAdapter>()
+                    .set_item(view::item(&content, item, qr, lang));
+                app.set_page(Page::Item);
+            }
+        }
+    }
+
+    /// The QR code of an address, cached by item id; a note instead when it may not be encoded.
+    fn qr_for(&self, id: &str, link: Option<&Link>) -> QrData {
+        if let Some(cached) = self.inner.state.borrow().qr_cache.get(id) {
+            return cached.clone();
+        }
+        let lang = self.lang();
+        let data = match link
+            .and_then(Link::href)
+            .and_then(|href| super::qr::encode(href).map(|m| (href, m)))
+        {
+            Some((_, modules)) => {
+                let (side, pixels) = modules.to_rgba(1);
+                let buffer = SharedPixelBuffer::<Rgba8Pixel>::clone_from_slice(
+                    &pixels,
+                    side as u32,
+                    side as u32,
+                );
+                QrData {
+                    image: Image::from_rgba8(buffer),
+                    modules: modules.size as i32,
+                    caption: lang
+                        .pick("扫码在手机上查看", "Scan to read on your phone")
+                        .into(),
+                    note: "".into(),
+                }
+            }
+            None => QrData {
+                image: Image::default(),
+                modules: 0,
+                caption: "".into(),
+                note: lang
+                    .pick(
+                        "本条内容没有可在手机上打开的网址。",
+                        "This item has no web address to open on a phone.",
+                    )
+                    .into(),
+            },
+        };
+        self.inner
+            .state
+            .borrow_mut()
+            .qr_cache
+            .insert(id.to_owned(), data.clone());
+        data
+    }
+
+    /// The query as the visitor typed it (for tests).
+    pub fn query(&self) -> String {
+        self.inner.state.borrow().query.clone()
+    }
+}
+
+/// Where the word being typed starts: after the last space.
+fn typed_tail_start(query: &str) -> usize {
+    query.rfind(' ').map_or(0, |i| i + 1)
+}
+
+fn date_text(date: Date, days: i64, lang: Lang) -> String {
+    // 1970-01-01 was a Thursday.
+    let weekday = (days + 3).rem_euclid(7) as usize;
+    match lang {
+        Lang::Zh => {
+            let names = ["一", "二", "三", "四", "五", "六", "日"];
+            format!(
+                "{}年{}月{}日 星期{}",
+                date.year(),
+                date.month(),
+                date.day(),
+                names[weekday]
+            )
+        }
+        Lang::En => {
+            let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+            let months = [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ];
+            format!(
+                "{} {} {} {}",
+                names[weekday],
+                date.day(),
+                months[usize::from(date.month()) - 1],
+                date.year()
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_typed_tail_is_the_last_word() {
+        assert_eq!(typed_tail_start("yyzz"), 0);
+        assert_eq!(typed_tail_start("社保 yyzz"), 7);
+        assert_eq!(typed_tail_start("营业zz"), 0);
+    }
+
+    #[test]
+    fn dates_read_as_in_the_hall() {
+        let date = Date::new(2026, 11, 26).unwrap();
+        let days = date.days_since_epoch();
+        assert_eq!(date_text(date, days, Lang::Zh), "2026年11月26日 星期四");
+        assert_eq!(date_text(date, days, Lang::En), "Thu 26 Nov 2026");
+    }
+}

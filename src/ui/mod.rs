@@ -1,0 +1,46 @@
+//! The kiosk screen. `ui/*.slint` is the presentation; this module maps content and search
+//! results to it ([`view`]), turns its callbacks into commands ([`app`]), and renders it headless
+//! for screenshots ([`screenshot`]). Searching and loading run on a worker thread ([`worker`]).
+
+slint::include_modules!();
+
+pub mod app;
+pub mod idle;
+pub mod qr;
+pub mod screenshot;
+pub mod view;
+pub mod worker;
+
+pub use app::{Kiosk, KioskOptions};
+
+/// Opens the kiosk window and runs until it is closed.
+pub fn run(
+    options: KioskOptions,
+    fullscreen: bool,
+    size: Option<(u32, u32)>,
+) -> Result<(), String> {
+    use slint::ComponentHandle;
+    // The software renderer needs no GPU driver; SLINT_BACKEND still chooses another.
+    if std::env::var_os("SLINT_BACKEND").is_none() {
+        if let Err(err) = slint::BackendSelector::new()
+            .backend_name("winit".into())
+            .renderer_name("software".into())
+            .select()
+        {
+            tracing::warn!(cause = %err, "the software renderer is not available; using the default");
+        }
+    }
+    let window = AppWindow::new().map_err(|err| format!("cannot open the kiosk window: {err}"))?;
+    if let Some((width, height)) = size {
+        window
+            .window()
+            .set_size(slint::LogicalSize::new(width as f32, height as f32));
+    }
+    window.window().set_fullscreen(fullscreen);
+    let kiosk = Kiosk::new(&window, options);
+    window
+        .run()
+        .map_err(|err| format!("the kiosk window failed: {err}"))?;
+    drop(kiosk);
+    Ok(())
+}

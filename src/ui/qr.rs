@@ -1,0 +1,68 @@
+//! QR codes as images the screen can show: error correction M, a four-module quiet zone,
+//! one pixel a module (the screen scales them up without smoothing).
+
+use qrcode::{Color, EcLevel, QrCode};
+
+/// The modules of a QR code as grey levels, quiet zone included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrModules {
+    /// Modules across (and down), quiet zone included.
+    pub size: usize,
+    /// `size * size` values: `true` for a dark module.
+    pub dark: Vec<bool>,
+}
+
+const QUIET_ZONE: usize = 4;
+
+/// Encodes text (an address or a checklist) at error correction level M.
+pub fn encode(text: &str) -> Option<QrModules> {
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).ok()?;
+    let width = code.width();
+    let size = width + 2 * QUIET_ZONE;
+    let mut dark = vec![false; size * size];
+    for y in 0..width {
+        for x in 0..width {
+            if code[(x, y)] == Color::Dark {
+                dark[(y + QUIET_ZONE) * size + x + QUIET_ZONE] = true;
+            }
+        }
+    }
+    Some(QrModules { size, dark })
+}
+
+impl QrModules {
+    /// The code as an RGBA image, `scale` pixels a module, dark on white.
+    pub fn to_rgba(&self, scale: usize) -> (usize, Vec<u8>) {
+        let side = self.size * scale;
+        let mut pixels = vec![255u8; side * side * 4];
+        for y in 0..side {
+            for x in 0..side {
+                if self.dark[(y / scale) * self.size + x / scale] {
+                    let at = (y * side + x) * 4;
+                    pixels[at..at + 3].fill(0);
+                }
+            }
+        }
+        (side, pixels)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_with_a_quiet_zone() {
+        let code = encode("https://www.qljkq.gov.cn/art/2024/3/15/art_1532_86421.html").unwrap();
+        assert!(code.size >= 21 + 8);
+        // The quiet zone is light all round.
+        assert!(
+            (0..code.size).all(|i| !code.dark[i] && !code.dark[(code.size - 1) * code.size + i])
+        );
+        // The top-left finder pattern starts right after it.
+        assert!(code.dark[4 * code.size + 4]);
+        let (side, pixels) = code.to_rgba(3);
+        assert_eq!(side, code.size * 3);
+        assert_eq!(pixels.len(), side * side * 4);
+    }
+}

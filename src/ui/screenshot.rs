@@ -1,0 +1,128 @@
+//! Headless rendering of any screen into a PNG with Slint's software renderer: no display needed.
+
+use std::path::Path;
+use std::rc::Rc;
+use std::time::Duration;
+
+use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
+use slint::platform::{Platform, WindowAdapter};
+use slint::{ComponentHandle, PhysicalSize, PlatformError};
+
+use super::{AppWindow, Kiosk, KioskOptions};
+
+/// Which screen to render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shot {
+    Home,
+    Search(String),
+    Item(String),
+    Column(String),
+}
+
+impl std::str::FromStr for Shot {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Shot, String> {
+        match text.split_once(':') {
+            None if text == "home" => Ok(Shot::Home),
+            Some(("search", query)) => Ok(Shot::Search(query.to_owned())),
+            Some(("item", id)) if !id.is_empty() => Ok(Shot::Item(id.to_owned())),
+            Some(("column", id)) if !id.is_empty() => Ok(Shot::Column(id.to_owned())),
+            _ => Err(format!(
+                "“{text}” is not a page: use home, search:QUERY, item:ID or column:ID"
+            )),
+        }
+    }
+}
+
+/// How to render it.
+#[derive(Debug, Clone)]
+pub struct ShotOptions {
+    pub width: u32,
+    pub height: u32,
+    pub elder: bool,
+    pub english: bool,
+    /// Leave the on-screen keyboard open on the search page.
+    pub keyboard: bool,
+}
+
+struct HeadlessPlatform {
+    window: Rc<MinimalSoftwareWindow>,
+}
+
+impl Platform for HeadlessPlatform {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, PlatformError> {
+        Ok(self.window.clone())
+    }
+}
+
+/// Why a screenshot could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ShotError {
+    #[error("the headless renderer could not start: {0}")]
+    Platform(String),
+    #[error("the content did not finish loading in time")]
+    Timeout,
+    #[error("cannot write {path}: {cause}")]
+    Write { path: String, cause: String },
+}
+
+/// Renders one screen into a PNG file. Sets the process's Slint platform, so it can only be
+/// called once per process.
+pub fn render(
+    shot: &Shot,
+    options: &ShotOptions,
+    kiosk_options: KioskOptions,
+    out: &Path,
+) -> Result<(), ShotError> {
+    let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+    slint::platform::set_platform(Box::new(HeadlessPlatform {
+        window: window.clone(),
+    }))
+    .map_err(|err| ShotError::Platform(err.to_string()))?;
+    let app = AppWindow::new().map_err(|err| ShotError::Platform(err.to_string()))?;
+    window.set_size(PhysicalSize::new(options.width, options.height));
+    let kiosk = Kiosk::new(
+        &app,
+        KioskOptions {
+            english: options.english,
+            ..kiosk_options
+        },
+    );
+    if !kiosk.wait_until_idle(Duration::from_secs(120)) {
+        return Err(ShotError::Timeout);
+    }
+    if options.elder {
+        kiosk.toggle_elder();
+    }
+    match shot {
+        Shot::Home => {}
+        Shot::Search(query) => {
+            kiosk.set_query(query.clone());
+            kiosk.show_keyboard(options.keyboard);
+        }
+        Shot::Item(id) => kiosk.open_item(id),
+        Shot::Column(id) => kiosk.open_column(id),
+    }
+    if !kiosk.wait_until_idle(Duration::from_secs(60)) {
+        return Err(ShotError::Timeout);
+    }
+    app.show()
+        .map_err(|err| ShotError::Platform(err.to_string()))?;
+    slint::platform::update_timers_and_animations();
+    let snapshot = app
+        .window()
+        .take_snapshot()
+        .map_err(|err| ShotError::Platform(err.to_string()))?;
+    let image = image::RgbaImage::from_raw(
+        snapshot.width(),
+        snapshot.height(),
+        snapshot.as_bytes().to_vec(),
+    )
+    .ok_or_else(|| ShotError::Platform("the snapshot has no pixels".into()))?;
+    image.save(out).map_err(|err| ShotError::Write {
+        path: out.display().to_string(),
+        cause: err.to_string(),
+    })?;
+    Ok(())
+}

@@ -1,0 +1,543 @@
+//! From content and search results to what the pages show: plain mapping functions, no state.
+
+use slint::{ModelRc, SharedString, StyledText, VecModel};
+
+use super::{
+    BlockData, ChipData, ColumnData, EntryData, HitData, ItemData, LinkData, MaterialData, QrData,
+    RowData, ServiceData, TileData,
+};
+use crate::content::{Block, Content, Inline, Item, ItemKind};
+use crate::search::{Hit, SearchResults, Snippet};
+use crate::urlpolicy::Link;
+
+/// The language of the interface text that Rust writes (the content itself stays Chinese).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    pub fn kind(self, kind: ItemKind) -> &'static str {
+        match self {
+            Lang::Zh => kind.label_zh(),
+            Lang::En => match kind {
+                ItemKind::Disclosure => "Disclosure",
+                ItemKind::Guide => "Service guide",
+                ItemKind::Interpretation => "Interpretation",
+                ItemKind::Notice => "Notice",
+            },
+        }
+    }
+}
+
+fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
+    ModelRc::new(VecModel::from(items))
+}
+
+fn strings(items: &[String]) -> ModelRc<SharedString> {
+    model(items.iter().map(SharedString::from).collect())
+}
+
+/// Escapes text for the Markdown that StyledText reads, so content never turns into markup.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\`*_{}[]()<>#+-.!|~&".contains(c) {
+            out.push('\\');
+        }
+        // Line breaks inside a snippet or paragraph are shown as spaces.
+        out.push(if c == '\n' { ' ' } else { c });
+    }
+    out
+}
+
+fn styled(markdown: &str, plain: &str) -> StyledText {
+    StyledText::from_markdown(markdown).unwrap_or_else(|_| StyledText::from_plain_text(plain))
+}
+
+/// A snippet with its matched words in bold.
+pub fn snippet_text(snippet: &Snippet) -> StyledText {
+    let chars: Vec<char> = snippet.text.chars().collect();
+    let mut markdown = String::new();
+    let mut at = 0;
+    for range in &snippet.highlights {
+        if range.start < at || range.end > chars.len() {
+            continue;
+        }
+        markdown.push_str(&escape(&chars[at..range.start].iter().collect::<String>()));
+        markdown.push_str("**");
+        markdown.push_str(&escape(&chars[range.clone()].iter().collect::<String>()));
+        markdown.push_str("**");
+        at = range.end;
+    }
+    markdown.push_str(&escape(&chars[at..].iter().collect::<String>()));
+    styled(&markdown, &snippet.text)
+}
+
+fn inline_text(inlines: &[Inline]) -> StyledText {
+    let mut markdown = String::new();
+    let mut plain = String::new();
+    for inline in inlines {
+        plain.push_str(&inline.text);
+        let text = escape(&inline.text);
+        match (inline.strong, inline.emphasis) {
+            (true, _) => markdown.push_str(&format!("**{text}**")),
+            (false, true) => markdown.push_str(&format!("*{text}*")),
+            _ => markdown.push_str(&text),
+        }
+    }
+    styled(&markdown, &plain)
+}
+
+fn plain(inlines: &[Inline]) -> String {
+    inlines.iter().map(|i| i.text.as_str()).collect()
+}
+
+/// The first-level columns as home-screen tiles.
+pub fn tiles(content: &Content) -> Vec<TileData> {
+    content
+        .columns
+        .top_level()
+        .map(|c| TileData {
+            id: c.id.as_str().into(),
+            name: c.name.as_str().into(),
+            count: content.count_in(&c.id) as i32,
+        })
+        .collect()
+}
+
+/// Words to offer before anyone has searched: the site's own list, else the keywords most
+/// items share, guides first.
+pub fn hot_searches(content: &Content, limit: usize) -> Vec<String> {
+    if !content.site.hot_searches.is_empty() {
+        return content
+            .site
+            .hot_searches
+            .iter()
+            .take(limit)
+            .cloned()
+            .collect();
+    }
+    let mut counts: Vec<(String, usize, usize)> = Vec::new();
+    for (position, item) in content.items.iter().enumerate() {
+        let Some(first) = item.keywords.first() else {
+            continue;
+        };
+        let weight = if item.kind == ItemKind::Guide { 2 } else { 1 };
+        match counts.iter_mut().find(|(k, _, _)| k == first) {
+            Some(entry) => entry.1 += weight,
+            None => counts.push((first.clone(), weight, position)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
+    counts.into_iter().take(limit).map(|(k, _, _)| k).collect()
+}
+
+/// The three services of the home screen: the service guides, how to apply for disclosure,
+/// and where to complain or ask. Found by the catalogue's usual names.
+pub struct Services {
+    pub guides: Option<(String, String, usize)>,
+    pub apply: Option<String>,
+    pub complain: Option<String>,
+}
+
+pub fn services(content: &Content) -> Services {
+    let guides = content
+        .columns
+        .top_level()
+        .map(|c| {
+            (
+                c,
+                content
+                    .items
+                    .iter()
+                    .filter(|i| {
+                        i.kind == ItemKind::Guide
+                            && content
+                                .columns
+                                .top_of(&i.column)
+                                .is_some_and(|t| t.id == c.id)
+                    })
+                    .count(),
+            )
+        })
+        .max_by_key(|(_, n)| *n)
+        .filter(|(_, n)| *n > 0)
+        .map(|(c, n)| (c.id.clone(), c.name.clone(), n));
+    let in_column_named = |names: &[&str]| -> Vec<&Item> {
+        content
+            .items
+            .iter()
+            .filter(|i| {
+                content
+                    .columns
+                    .path(&i.column)
+                    .iter()
+                    .any(|p| names.iter().any(|n| p.contains(n)))
+            })
+            .collect()
+    };
+    let apply = in_column_named(&["依申请公开"])
+        .into_iter()
+        .min_by_key(|i| !i.title.contains("指南"))
+        .map(|i| i.id.clone());
+    let complain = in_column_named(&["咨询投诉", "投诉", "互动交流"])
+        .into_iter()
+        .min_by_key(|i| (!i.title.contains("渠道"), !i.title.contains("投诉")))
+        .map(|i| i.id.clone());
+    Services {
+        guides,
+        apply,
+        complain,
+    }
+}
+
+pub fn service(id: &str, title: &str, subtitle: String, qr: QrData) -> ServiceData {
+    ServiceData {
+        id: id.into(),
+        title: title.into(),
+        subtitle: subtitle.into(),
+        qr,
+    }
+}
+
+/// The meta line of a result or an item: kind, column path, date.
+fn meta_line(kind: &str, column: &str, date: Option<crate::content::Date>) -> String {
+    let mut parts = vec![kind.to_owned(), column.to_owned()];
+    if let Some(date) = date {
+        parts.push(date.to_string());
+    }
+    parts.retain(|p| !p.is_empty());
+    parts.join(" · ")
+}
+
+pub fn hits(results: &SearchResults, lang: Lang) -> Vec<HitData> {
+    results
+        .hits
+        .iter()
+        .map(|hit: &Hit| HitData {
+            id: hit.id.as_str().into(),
+            title: hit.title.as_str().into(),
+            meta: meta_line(lang.kind(hit.kind), &hit.column, hit.date).into(),
+            snippet: snippet_text(&hit.snippet),
+        })
+        .collect()
+}
+
+/// "All" and one chip a kind, with counts of every match.
+pub fn kind_chips(
+    results: &SearchResults,
+    selected: Option<ItemKind>,
+    lang: Lang,
+) -> Vec<ChipData> {
+    let all: usize = results.facets.kinds.iter().map(|(_, n)| n).sum();
+    let mut chips = vec![ChipData {
+        id: "".into(),
+        label: lang.pick("全部", "All").into(),
+        count: all as i32,
+        selected: selected.is_none(),
+    }];
+    for (kind, count) in &results.facets.kinds {
+        chips.push(ChipData {
+            id: kind.as_str().into(),
+            label: lang.kind(*kind).into(),
+            count: *count as i32,
+            selected: selected == Some(*kind),
+        });
+    }
+    chips
+}
+
+pub fn column_chips(results: &SearchResults, selected: Option<&str>) -> Vec<ChipData> {
+    results
+        .facets
+        .columns
+        .iter()
+        .map(|(id, name, count)| ChipData {
+            id: id.as_str().into(),
+            label: name.as_str().into(),
+            count: *count as i32,
+            selected: selected == Some(id.as_str()),
+        })
+        .collect()
+}
+
+/// The catalogue with one first-level column opened, and the entries of the chosen column.
+pub fn column_tree(content: &Content, selected: &str) -> Vec<ColumnData> {
+    let open = content
+        .columns
+        .top_of(selected)
+        .map(|c| c.id.clone())
+        .unwrap_or_default();
+    let mut rows = Vec::new();
+    for top in content.columns.top_level() {
+        rows.push(ColumnData {
+            id: top.id.as_str().into(),
+            name: top.name.as_str().into(),
+            count: content.count_in(&top.id) as i32,
+            child: false,
+            selected: top.id == selected,
+        });
+        if top.id == open {
+            for child in content.columns.children(&top.id) {
+                rows.push(ColumnData {
+                    id: child.id.as_str().into(),
+                    name: child.name.as_str().into(),
+                    count: content.count_in(&child.id) as i32,
+                    child: true,
+                    selected: child.id == selected,
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// The items of a column (its children's too, for a first-level column), newest first.
+pub fn column_entries<'a>(content: &'a Content, column: &str) -> Vec<&'a Item> {
+    let mut items: Vec<&Item> = content
+        .items
+        .iter()
+        .filter(|i| {
+            i.column == column
+                || content
+                    .columns
+                    .get(&i.column)
+                    .and_then(|c| c.parent.as_deref())
+                    == Some(column)
+        })
+        .collect();
+    items.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.title.cmp(&b.title)));
+    items
+}
+
+pub fn entries(items: &[&Item], lang: Lang) -> Vec<EntryData> {
+    items
+        .iter()
+        .map(|item| EntryData {
+            id: item.id.as_str().into(),
+            title: item.title.as_str().into(),
+            meta: item
+                .date
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| lang.kind(item.kind).to_owned())
+                .into(),
+        })
+        .collect()
+}
+
+fn row(label: &str, value: impl Into<SharedString>) -> RowData {
+    RowData {
+        label: label.into(),
+        value: value.into(),
+    }
+}
+
+fn link_note(link: &Link, lang: Lang) -> String {
+    match &link.href {
+        Some(_) => String::new(),
+        None => format!(
+            "{}{}",
+            lang.pick("（此链接不可用）", "(not available as a link) "),
+            link.raw
+        ),
+    }
+}
+
+/// An item page. `qr` is the item's code (or the note why it has none).
+pub fn item(content: &Content, item: &Item, qr: QrData, lang: Lang) -> ItemData {
+    let column = content.columns.path(&item.column).join(" / ");
+    let meta = meta_line(lang.kind(item.kind), &column, item.date);
+    let mut rows = Vec::new();
+    let mut push = |label: (&str, &str), value: Option<&String>| {
+        if let Some(value) = value {
+            rows.push(row(lang.pick(label.0, label.1), value.as_str()));
+        }
+    };
+    push(("索引号", "Index no."), item.index_number.as_ref());
+    push(("发布机构", "Publisher"), item.publisher.as_ref());
+    push(("文号", "Document no."), item.doc_number.as_ref());
+    let date = item.date.map(|d| d.to_string());
+    push(("发布日期", "Date"), date.as_ref());
+    push(("主题分类", "Topic"), item.topic.as_ref());
+    push(("有效性", "Validity"), item.validity.as_ref());
+
+    let has_rows = !rows.is_empty();
+    let mut data = ItemData {
+        id: item.id.as_str().into(),
+        kind_label: lang.kind(item.kind).into(),
+        title: item.title.as_str().into(),
+        meta: meta.into(),
+        rows: model(rows),
+        has_rows,
+        is_guide: item.guide.is_some(),
+        qr,
+        url_text: item
+            .url
+            .as_ref()
+            .map(|u| link_note(u, lang))
+            .unwrap_or_default()
+            .into(),
+        ..ItemData::default()
+    };
+    if let Some(guide) = &item.guide {
+        let mut facts = Vec::new();
+        let mut fact = |label: (&str, &str), value: Option<String>| {
+            if let Some(value) = value {
+                facts.push(row(lang.pick(label.0, label.1), value));
+            }
+        };
+        fact(("办理对象", "Who can apply"), guide.applicants.clone());
+        fact(
+            ("承诺办结时限", "Promised time"),
+            guide.time_limit_promised.clone(),
+        );
+        fact(
+            ("法定办结时限", "Legal time limit"),
+            guide.time_limit_legal.clone(),
+        );
+        fact(
+            ("到现场次数", "Visits in person"),
+            guide
+                .visits
+                .map(|v| format!("{v} {}", lang.pick("次", "times"))),
+        );
+        fact(("收费", "Fee"), guide.fee.clone());
+        fact(("办理地点", "Where"), guide.location.clone());
+        fact(("办理时间", "Opening hours"), guide.hours.clone());
+        fact(("咨询电话", "Enquiries"), guide.phone.clone());
+        fact(
+            ("监督投诉电话", "Complaints"),
+            guide.complaint_phone.clone(),
+        );
+        fact(("事项类型", "Type"), guide.item_type.clone());
+        fact(("事项编码", "Service code"), guide.code.clone());
+        if let Some(link) = guide.online_url.as_ref().filter(|l| l.href.is_some()) {
+            fact(("网上办理", "Apply online"), link.href.clone());
+        }
+        data.facts = model(facts);
+        data.conditions = strings(&guide.conditions);
+        data.steps = strings(&guide.steps);
+        data.basis = strings(&guide.basis);
+        data.has_conditions = !guide.conditions.is_empty();
+        data.has_steps = !guide.steps.is_empty();
+        data.has_basis = !guide.basis.is_empty();
+        data.has_materials = !guide.materials.is_empty();
+        data.materials = model(
+            guide
+                .materials
+                .iter()
+                .map(|m| MaterialData {
+                    name: m.name.as_str().into(),
+                    form: m.form.clone().unwrap_or_default().into(),
+                    copies: m
+                        .copies
+                        .map(|c| format!("{c} {}", lang.pick("份", "")))
+                        .unwrap_or_default()
+                        .trim()
+                        .into(),
+                    note: m.note.clone().unwrap_or_default().into(),
+                })
+                .collect(),
+        );
+    }
+    data.blocks = model(blocks(&item.body.blocks));
+    data.has_blocks = !item.body.blocks.is_empty();
+    data.has_attachments = !item.attachments.is_empty();
+    data.attachments = model(
+        item.attachments
+            .iter()
+            .map(|a| LinkData {
+                id: "".into(),
+                title: a.name.as_str().into(),
+                note: link_note(&a.link, lang).into(),
+            })
+            .collect(),
+    );
+    let mut related = Vec::new();
+    if let Some(policy) = item.interprets.as_deref().and_then(|id| content.item(id)) {
+        related.push(LinkData {
+            id: policy.id.as_str().into(),
+            title: policy.title.as_str().into(),
+            note: lang
+                .pick("本解读对应的文件", "The document this interprets")
+                .into(),
+        });
+    }
+    for interpretation in content.interpretations_of(&item.id) {
+        related.push(LinkData {
+            id: interpretation.id.as_str().into(),
+            title: interpretation.title.as_str().into(),
+            note: lang.pick("政策解读", "Interpretation").into(),
+        });
+    }
+    data.has_related = !related.is_empty();
+    data.related = model(related);
+    data
+}
+
+fn blocks(body: &[Block]) -> Vec<BlockData> {
+    let mut out = Vec::new();
+    let empty = || ModelRc::new(VecModel::<SharedString>::default());
+    for block in body {
+        match block {
+            Block::Heading { text, .. } => out.push(BlockData {
+                kind: "heading".into(),
+                text: inline_text(text),
+                cells: empty(),
+                ..BlockData::default()
+            }),
+            Block::Paragraph { text } => out.push(BlockData {
+                kind: "paragraph".into(),
+                text: inline_text(text),
+                cells: empty(),
+                ..BlockData::default()
+            }),
+            Block::List {
+                ordered,
+                start,
+                items,
+            } => {
+                let mut number = *start;
+                for item in items {
+                    let marker = if *ordered && item.depth == 0 {
+                        number += 1;
+                        format!("{}.", number - 1)
+                    } else {
+                        "•".to_owned()
+                    };
+                    out.push(BlockData {
+                        kind: "item".into(),
+                        text: inline_text(&item.text),
+                        marker: marker.into(),
+                        depth: i32::from(item.depth),
+                        cells: empty(),
+                        header: false,
+                    });
+                }
+            }
+            Block::Table { header, rows } => {
+                let row = |cells: &[Vec<Inline>], header: bool| BlockData {
+                    kind: "row".into(),
+                    cells: model(cells.iter().map(|c| SharedString::from(plain(c))).collect()),
+                    header,
+                    ..BlockData::default()
+                };
+                out.push(row(header, true));
+                for cells in rows {
+                    out.push(row(cells, false));
+                }
+            }
+        }
+    }
+    out
+}

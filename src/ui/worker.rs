@@ -1,0 +1,121 @@
+//! The worker thread: loads the content, opens (or builds) its search index and runs searches,
+//! so the screen never waits. Results come back as [`AppEvent`]s; the newest search wins.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Arc;
+
+use crate::content::Content;
+use crate::datadir::{resolve_content, DataDir};
+use crate::search::{SearchIndex, SearchRequest, SearchResults};
+
+/// Everything that reaches the screen from the worker.
+pub enum AppEvent {
+    /// The content is loaded (or why it could not be).
+    ContentLoaded(Result<Arc<Content>, String>),
+    /// The search index is open (or why it could not be).
+    IndexReady(Result<(), String>),
+    /// A search finished. `candidates` are the keyboard's candidate words for the typed tail.
+    Searched {
+        generation: u64,
+        results: Result<SearchResults, String>,
+        candidates: Vec<String>,
+    },
+}
+
+/// What the screen asks of the worker.
+pub enum Job {
+    Open {
+        source: Option<PathBuf>,
+        data_dir: DataDir,
+    },
+    Search {
+        generation: u64,
+        request: SearchRequest,
+        typed: String,
+    },
+}
+
+/// The worker's side: runs until the screen drops its sender.
+pub fn run(jobs: Receiver<Job>, events: Sender<AppEvent>, wake: Arc<dyn Fn() + Send + Sync>) {
+    let mut index: Option<SearchIndex> = None;
+    while let Ok(first) = jobs.recv() {
+        // Take everything waiting: opens run in order, of the searches only the newest.
+        let mut batch = vec![first];
+        batch.extend(jobs.try_iter());
+        let newest_search = batch
+            .iter()
+            .rposition(|job| matches!(job, Job::Search { .. }));
+        for (i, job) in batch.into_iter().enumerate() {
+            let is_stale_search = matches!(job, Job::Search { .. }) && Some(i) != newest_search;
+            if is_stale_search {
+                continue;
+            }
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                handle(job, &mut index, &events)
+            }));
+            if outcome.is_err() {
+                tracing::error!("a background job failed unexpectedly");
+                let _ = events.send(AppEvent::IndexReady(Err("internal error".into())));
+            }
+            wake();
+        }
+    }
+}
+
+fn handle(job: Job, index: &mut Option<SearchIndex>, events: &Sender<AppEvent>) {
+    match job {
+        Job::Open { source, data_dir } => {
+            crate::search::words::warm_up();
+            let origin = match resolve_content(source.as_deref(), &data_dir) {
+                Ok(origin) => origin,
+                Err(err) => {
+                    let _ = events.send(AppEvent::ContentLoaded(Err(err.to_string())));
+                    return;
+                }
+            };
+            match crate::source::load(origin.path()) {
+                Ok(loaded) => {
+                    if loaded.errors() > 0 {
+                        tracing::warn!(source = %origin.path().display(), errors = loaded.errors(), "content has errors; `kiosk check` lists them");
+                    }
+                    let _ = events.send(AppEvent::ContentLoaded(Ok(Arc::new(loaded.content))));
+                }
+                Err(err) => {
+                    let _ = events.send(AppEvent::ContentLoaded(Err(err.to_string())));
+                    return;
+                }
+            }
+            let opened = SearchIndex::open_or_build(origin.path(), &data_dir.index_dir());
+            let ready = match opened {
+                Ok(opened) => {
+                    *index = Some(opened);
+                    Ok(())
+                }
+                Err(err) => {
+                    tracing::error!(cause = %err, "cannot open the search index");
+                    Err(err.to_string())
+                }
+            };
+            let _ = events.send(AppEvent::IndexReady(ready));
+        }
+        Job::Search {
+            generation,
+            request,
+            typed,
+        } => {
+            let Some(index) = index.as_ref() else { return };
+            let results = index.search(&request).map_err(|err| err.to_string());
+            let candidates = if typed.is_empty() {
+                Vec::new()
+            } else {
+                index.vocabulary().suggest(&typed, 8)
+            };
+            let _ = events.send(AppEvent::Searched {
+                generation,
+                results,
+                candidates,
+            });
+        }
+    }
+}

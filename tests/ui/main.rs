@@ -1,0 +1,290 @@
+//! The kiosk screen driven the way a visitor drives it, through Slint's testing backend (no
+//! display): elements are found by their accessible labels, as a screen reader would.
+//!
+//! A separate test binary because a process has one Slint platform; one test function because
+//! the testing backend is set up once per process.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use i_slint_backend_testing::ElementHandle;
+use kiosk::datadir::DataDir;
+use kiosk::ui::{
+    AppState, AppWindow, ItemAdapter, Kiosk, KioskOptions, Page, SearchAdapter, Theme,
+};
+use slint::{ComponentHandle, Model};
+
+const IDLE_TIMEOUT: u32 = 90;
+
+struct Screen {
+    window: AppWindow,
+    kiosk: Kiosk,
+    _data: tempfile::TempDir,
+}
+
+fn start() -> Screen {
+    let data = tempfile::tempdir().unwrap();
+    let window = AppWindow::new().unwrap();
+    window
+        .window()
+        .set_size(slint::PhysicalSize::new(1920, 1080));
+    let kiosk = Kiosk::new(
+        &window,
+        KioskOptions {
+            source: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("kiosk-data/sample")),
+            data_dir: DataDir::new(data.path()),
+            idle_timeout: IDLE_TIMEOUT,
+            idle_countdown: 10,
+            utc_offset_minutes: 480,
+            english: false,
+        },
+    );
+    let screen = Screen {
+        window,
+        kiosk,
+        _data: data,
+    };
+    screen.settle();
+    screen
+}
+
+impl Screen {
+    /// Lets the worker finish and shows what it found.
+    fn settle(&self) {
+        assert!(
+            self.kiosk.wait_until_idle(Duration::from_secs(60)),
+            "the kiosk did not settle"
+        );
+        // Let Slint run its bindings and create the elements of new models and pages (nested
+        // ones take a pass each).
+        for _ in 0..4 {
+            i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(20));
+        }
+    }
+
+    fn find(&self, label: &str) -> Option<ElementHandle> {
+        ElementHandle::find_by_accessible_label(&self.window, label).find(|e| e.is_valid())
+    }
+
+    /// The element with this label, or a failure that lists what is on the screen.
+    fn expect(&self, label: &str) -> ElementHandle {
+        self.find(label).unwrap_or_else(|| {
+            let mut labels: Vec<String> =
+                i_slint_backend_testing::ElementQuery::from_root(&self.window)
+                    .match_descendants()
+                    .find_all()
+                    .iter()
+                    .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
+                    .filter(|l| !l.is_empty())
+                    .collect();
+            labels.dedup();
+            panic!(
+                "nothing labelled “{label}” on the {:?} page; there are: {labels:?}",
+                self.page()
+            )
+        })
+    }
+
+    fn tap(&self, label: &str) {
+        let element = self.expect(label);
+        element.invoke_accessible_default_action();
+        self.settle();
+    }
+
+    fn page(&self) -> Page {
+        self.window.global::<AppState>().get_page()
+    }
+
+    fn candidates(&self) -> Vec<String> {
+        self.window
+            .global::<SearchAdapter>()
+            .get_candidates()
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    fn hit_titles(&self) -> Vec<String> {
+        self.window
+            .global::<SearchAdapter>()
+            .get_hits()
+            .iter()
+            .map(|h| h.title.to_string())
+            .collect()
+    }
+}
+
+#[test]
+fn the_kiosk_screen_as_a_visitor_uses_it() {
+    i_slint_backend_testing::init_no_event_loop();
+    typing_pinyin_on_the_keyboard_finds_the_business_licence_guide();
+    filters_and_sorting_change_the_results();
+    an_idle_screen_resets_for_the_next_visitor();
+    elder_mode_and_english_apply_everywhere();
+    the_catalogue_lists_a_column_newest_first();
+}
+
+fn typing_pinyin_on_the_keyboard_finds_the_business_licence_guide() {
+    let screen = start();
+    assert_eq!(screen.page(), Page::Home);
+    screen.tap("搜索框");
+    assert_eq!(screen.page(), Page::Search);
+    assert!(
+        screen.window.global::<AppState>().get_keyboard_open(),
+        "the keyboard opens"
+    );
+    for key in ["Y", "Y", "Z", "Z"] {
+        screen.tap(key);
+    }
+    assert_eq!(screen.kiosk.query(), "yyzz");
+    assert!(
+        screen.candidates().contains(&"营业执照".to_owned()),
+        "candidates: {:?}",
+        screen.candidates()
+    );
+    screen.tap("营业执照");
+    assert_eq!(screen.kiosk.query(), "营业执照");
+    let titles = screen.hit_titles();
+    assert_eq!(
+        titles.first().map(String::as_str),
+        Some("企业设立登记（营业执照）"),
+        "{titles:?}"
+    );
+
+    screen.tap("企业设立登记（营业执照）");
+    assert_eq!(screen.page(), Page::Item);
+    let item = screen.window.global::<ItemAdapter>().get_item();
+    assert!(item.is_guide);
+    // The query sees what is on screen: make the screen tall enough to show the materials.
+    screen
+        .window
+        .window()
+        .set_size(slint::PhysicalSize::new(1920, 4000));
+    screen.settle();
+    screen.expect("申请材料"); // the materials table
+    screen.expect("企业设立登记申请书"); // one of the materials
+    let qr = screen.expect("扫码在手机上查看"); // the QR code
+    assert!(qr.is_valid());
+    assert!(
+        item.qr.modules >= 25,
+        "a real code: {} modules",
+        item.qr.modules
+    );
+
+    assert_eq!(item.materials.row_count(), 7);
+    screen
+        .window
+        .window()
+        .set_size(slint::PhysicalSize::new(1920, 1080));
+    screen.tap("返回");
+    assert_eq!(screen.page(), Page::Search);
+    screen.tap("首页");
+    assert_eq!(screen.page(), Page::Home);
+}
+
+fn filters_and_sorting_change_the_results() {
+    let screen = start();
+    screen.tap("搜索框");
+    screen
+        .window
+        .global::<SearchAdapter>()
+        .invoke_edited("补贴".into());
+    screen.settle();
+    let all = screen.window.global::<SearchAdapter>().get_total();
+    assert!(all > 5, "{all} results");
+    screen.tap("办事指南");
+    let guides = screen.window.global::<SearchAdapter>().get_total();
+    assert!(guides > 0 && guides < all, "{guides} of {all}");
+    let chips = screen.window.global::<SearchAdapter>().get_kind_chips();
+    assert!(chips.iter().any(|c| c.label == "办事指南" && c.selected));
+    screen.tap("按时间");
+    assert!(screen.window.global::<SearchAdapter>().get_sort_by_date());
+    screen.tap("全部");
+    assert_eq!(screen.window.global::<SearchAdapter>().get_total(), all);
+}
+
+fn an_idle_screen_resets_for_the_next_visitor() {
+    let screen = start();
+    screen.tap("搜索框");
+    screen.tap("G");
+    screen.tap("J");
+    screen.tap("J");
+    assert_eq!(screen.kiosk.query(), "gjj");
+    screen.tap("长辈模式");
+    assert!(screen.window.global::<Theme>().get_elder());
+    // The clock is injected: one tick a second, as the screen's timer gives.
+    for _ in 0..IDLE_TIMEOUT {
+        screen.kiosk.second_passed();
+    }
+    assert_eq!(
+        screen.window.global::<AppState>().get_idle_countdown(),
+        10,
+        "the countdown shows"
+    );
+    assert!(screen.find("继续使用").is_some());
+    screen.tap("继续使用");
+    assert_eq!(
+        screen.window.global::<AppState>().get_idle_countdown(),
+        0,
+        "a touch keeps the visitor's screen"
+    );
+    assert_eq!(screen.kiosk.query(), "gjj");
+    for _ in 0..IDLE_TIMEOUT + 10 {
+        screen.kiosk.second_passed();
+    }
+    screen.settle();
+    assert_eq!(screen.page(), Page::Home);
+    assert_eq!(screen.kiosk.query(), "");
+    assert_eq!(screen.window.global::<SearchAdapter>().get_query(), "");
+    assert!(
+        !screen.window.global::<Theme>().get_elder(),
+        "settings are reset too"
+    );
+    assert!(
+        !screen.window.global::<AppState>().get_can_go_back(),
+        "no history is left"
+    );
+}
+
+fn elder_mode_and_english_apply_everywhere() {
+    let screen = start();
+    let normal = screen.window.global::<Theme>().get_font_body();
+    screen.tap("长辈模式");
+    let elder = screen.window.global::<Theme>().get_font_body();
+    assert!(elder >= normal * 1.4 - 0.01, "{normal} → {elder}");
+    screen.tap("English");
+    assert!(screen.window.global::<AppState>().get_english());
+    assert!(
+        screen.find("Search box").is_some(),
+        "the screen's own text is in English"
+    );
+    screen.tap("中文");
+    assert!(screen.find("搜索框").is_some());
+}
+
+fn the_catalogue_lists_a_column_newest_first() {
+    let screen = start();
+    screen.tap("政策文件");
+    assert_eq!(screen.page(), Page::Column);
+    let adapter = screen.window.global::<kiosk::ui::ColumnAdapter>();
+    let entries: Vec<String> = adapter
+        .get_entries()
+        .iter()
+        .map(|e| e.meta.to_string())
+        .collect();
+    let mut sorted = entries.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(entries, sorted, "newest first");
+    assert!(
+        adapter
+            .get_columns()
+            .iter()
+            .any(|c| c.child && c.name == "规范性文件"),
+        "the children are shown"
+    );
+    screen.tap("规范性文件");
+    assert!(adapter
+        .get_columns()
+        .iter()
+        .any(|c| c.selected && c.name == "规范性文件"));
+}
