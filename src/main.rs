@@ -104,6 +104,9 @@ enum BenchCommand {
         /// Also write the figures into FILE (between its `kiosk bench` marks, if it has them)
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Build the indexes in DIR and keep them (emptied first), e.g. to profile `bench open`
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
     },
     /// (Run by `bench search`.) Open an index and run one query in this fresh process, printing
     /// the timings as JSON
@@ -323,6 +326,7 @@ fn bench(command: BenchCommand) -> Result<ExitCode, Failure> {
             queries,
             rounds,
             out,
+            keep,
         } => {
             let kiosk_exe = std::env::current_exe()
                 .map_err(|err| Failure(3, format!("cannot find this program: {err}")))?;
@@ -337,6 +341,7 @@ fn bench(command: BenchCommand) -> Result<ExitCode, Failure> {
                     .chain(std::env::args().skip(1))
                     .collect::<Vec<_>>()
                     .join(" "),
+                keep,
             };
             let report = bench::run(&options, &mut |step| eprintln!("kiosk bench: {step}"))
                 .map_err(failed)?;

@@ -71,6 +71,8 @@ pub struct Options {
     pub kiosk_exe: PathBuf,
     /// The command line, for the report.
     pub command: String,
+    /// Build the indexes here and keep them (for profiling), instead of in a temporary folder.
+    pub keep: Option<PathBuf>,
 }
 
 /// The seed source when none is named: the public hebei-gov corpus beside the repository when it
@@ -87,30 +89,53 @@ pub fn default_seed_source() -> PathBuf {
         .unwrap_or_else(|| repo.join("kiosk-data/sample"))
 }
 
-/// A folder under the system's temporary directory, removed when dropped.
-struct WorkDir(PathBuf);
+/// Where the indexes are built: a folder under the system's temporary directory, removed when
+/// dropped, or a folder that is kept.
+struct WorkDir {
+    dir: PathBuf,
+    keep: bool,
+}
 
 impl WorkDir {
-    fn new() -> Result<WorkDir, BenchError> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        let dir = std::env::temp_dir().join(format!("kiosk-bench-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
-        Ok(WorkDir(dir))
+    fn new(keep: Option<&Path>) -> Result<WorkDir, BenchError> {
+        let work = match keep {
+            Some(dir) => {
+                if dir.exists() {
+                    std::fs::remove_dir_all(dir).map_err(io_error(dir))?;
+                }
+                WorkDir {
+                    dir: dir.to_owned(),
+                    keep: true,
+                }
+            }
+            None => {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_nanos();
+                let name = format!("kiosk-bench-{}-{nanos}", std::process::id());
+                WorkDir {
+                    dir: std::env::temp_dir().join(name),
+                    keep: false,
+                }
+            }
+        };
+        std::fs::create_dir_all(&work.dir).map_err(io_error(&work.dir))?;
+        Ok(work)
     }
 }
 
 impl Drop for WorkDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
 /// Runs the whole benchmark. `progress` hears what is being done (it takes minutes at 100k).
 pub fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Report, BenchError> {
-    let work = WorkDir::new()?;
+    let work = WorkDir::new(options.keep.as_deref())?;
     progress(&format!(
         "reading the seed source {}",
         options.seed_source.display()
@@ -130,7 +155,7 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Report, 
     let sets = QuerySets::new(queries::realistic(&content, options.queries, options.seed));
 
     progress("building our index");
-    let ours_dir = work.0.join("ours");
+    let ours_dir = work.dir.join("ours");
     let started = Instant::now();
     SearchIndex::build(&content, &ours_dir, "bench")?;
     let ours_build = BuildFigures {
@@ -140,7 +165,7 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Report, 
     };
 
     progress("building the FTS5 index");
-    let fts5_dir = work.0.join("fts5");
+    let fts5_dir = work.dir.join("fts5");
     std::fs::create_dir_all(&fts5_dir).map_err(io_error(&fts5_dir))?;
     let started = Instant::now();
     let fts5 = Fts5Index::build(&content, &fts5_dir.join("fts5.sqlite"))?;
@@ -157,7 +182,7 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Report, 
         .first()
         .cloned()
         .unwrap_or_else(|| "通知".to_owned());
-    let queries_file = work.0.join("queries.txt");
+    let queries_file = work.dir.join("queries.txt");
     let all: Vec<&str> = sets
         .keystrokes
         .iter()
@@ -170,10 +195,10 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Report, 
     let index = SearchIndex::open(&ours_dir)?;
     words::warm_up();
     let rounds = options.rounds.max(1);
-    let ours = |query: &str| -> Result<bool, BenchError> {
-        Ok(index.search(&SearchRequest::new(query))?.total > 0)
+    let ours = |query: &str| -> Result<usize, BenchError> {
+        Ok(index.search(&SearchRequest::new(query))?.total)
     };
-    let theirs = |query: &str| -> Result<bool, BenchError> { Ok(!fts5.search(query)?.is_empty()) };
+    let theirs = |query: &str| -> Result<usize, BenchError> { Ok(fts5.search(query)?.len()) };
     progress(&format!(
         "timing {} queries × {rounds} rounds",
         sets.queries.len()
@@ -264,6 +289,10 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Report, 
         open_process: child.process,
         serving_peak_rss_kib: child.serving_peak_rss_kib,
         bench_peak_rss_kib: peak_rss_kib(),
+        slowest: report::slowest(
+            ours_queries.iter().chain(&ours_keys).chain(&ours_initials),
+            10,
+        ),
     })
 }
 
@@ -271,19 +300,19 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Report, 
 fn time(
     set: &[String],
     rounds: usize,
-    search: impl Fn(&str) -> Result<bool, BenchError>,
+    search: impl Fn(&str) -> Result<usize, BenchError>,
 ) -> Result<Vec<Sample>, BenchError> {
     let mut samples = Vec::with_capacity(set.len() * rounds);
     for round in 0..=rounds {
         for query in set {
             let started = Instant::now();
-            let found = search(query)?;
+            let hits = search(query)?;
             let duration = started.elapsed();
             if round > 0 {
                 samples.push(Sample {
                     query: query.clone(),
                     duration,
-                    found,
+                    hits,
                 });
             }
         }

@@ -24,8 +24,8 @@ pub mod targets {
 pub struct Sample {
     pub query: String,
     pub duration: Duration,
-    /// It found at least one item.
-    pub found: bool,
+    /// Items it found: ours counts every match; FTS5 stops at its `LIMIT 10`.
+    pub hits: usize,
 }
 
 /// Latency percentiles of some samples (nearest rank).
@@ -80,7 +80,7 @@ impl SetRun {
         SetRun {
             latency: Latency::of(kept.iter().map(|s| s.duration)),
             queries: per_round,
-            found: last_round.iter().filter(|s| s.found).count(),
+            found: last_round.iter().filter(|s| s.hits > 0).count(),
         }
     }
 }
@@ -177,6 +177,30 @@ pub struct Report {
     pub serving_peak_rss_kib: u64,
     /// Peak RSS of the benchmark process (generation, both builds, all queries), in KiB.
     pub bench_peak_rss_kib: u64,
+    /// Our slowest queries of every set: the query, its slowest time, the items it matched.
+    pub slowest: Vec<(String, Duration, usize)>,
+}
+
+/// The `n` slowest distinct queries of some samples, slowest first, each with its slowest time.
+pub fn slowest<'a>(
+    samples: impl IntoIterator<Item = &'a Sample>,
+    n: usize,
+) -> Vec<(String, Duration, usize)> {
+    let mut worst: std::collections::HashMap<&str, (Duration, usize)> =
+        std::collections::HashMap::new();
+    for sample in samples {
+        let entry = worst.entry(&sample.query).or_default();
+        if sample.duration >= entry.0 {
+            *entry = (sample.duration, sample.hits);
+        }
+    }
+    let mut list: Vec<(String, Duration, usize)> = worst
+        .into_iter()
+        .map(|(query, (duration, hits))| (query.to_owned(), duration, hits))
+        .collect();
+    list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    list.truncate(n);
+    list
 }
 
 /// Milliseconds, with precision to match the size.
@@ -445,6 +469,20 @@ pub fn render(report: &Report) -> String {
         "",
         "",
     ]);
+    if !report.slowest.is_empty() {
+        let list: Vec<String> = report
+            .slowest
+            .iter()
+            .map(|(query, time, hits)| {
+                format!(
+                    "{query} {} ({} matches)",
+                    ms(*time),
+                    thousands(*hits as u64)
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "\nOur slowest queries: {}.", list.join(", "));
+    }
     out
 }
 

@@ -207,6 +207,7 @@ impl Kiosk {
         on!(HomeAdapter, on_search_for, |k, q| k.search_for(&q));
         on!(HomeAdapter, on_open_column, |k, id| k.open_column(&id));
         on!(HomeAdapter, on_open_item, |k, id| k.open_item(&id));
+        on!(HomeAdapter, on_open_about, |k| k.open_about());
         on!(SearchAdapter, on_edited, |k, text| k
             .set_query(text.to_string()));
         on!(SearchAdapter, on_submit, |k| k.submit());
@@ -411,6 +412,12 @@ impl Kiosk {
     }
 
     fn key(&self, key: &str) {
+        // Letters, digits, Chinese and a space; not the private codes of arrow or function keys.
+        let printable =
+            |c: char| c == ' ' || (c.is_alphanumeric() && !('\u{E000}'..='\u{F8FF}').contains(&c));
+        if key.is_empty() || !key.chars().all(printable) {
+            return;
+        }
         let mut query = self.inner.state.borrow().query.clone();
         if query.chars().count() >= crate::search::plan::MAX_QUERY_CHARS {
             return;
@@ -635,6 +642,35 @@ impl Kiosk {
             window.global::<AppState>().set_english(lang == Lang::En);
         }
         self.update_clock();
+    }
+
+    fn open_about(&self) {
+        let Some(window) = self.window() else { return };
+        let state = self.inner.state.borrow();
+        let lang = state.lang;
+        let content = state.content.as_ref().map(|c| {
+            let site = &c.site;
+            match lang {
+                Lang::Zh => format!("内容：{}（{}，{} 条）", site.name, site.id, c.items.len()),
+                Lang::En => format!(
+                    "Content: {} ({}, {} items)",
+                    site.name,
+                    site.id,
+                    c.items.len()
+                ),
+            }
+        });
+        let text = [
+            format!("kiosk {} — {}", env!("CARGO_PKG_VERSION"), lang.pick("政务服务大厅信息公开查阅终端", "information terminal for a government service hall")),
+            lang.pick("本软件以 GNU 通用公共许可证第 3 版或更新版本（GPL-3.0-or-later）发布。", "Free software under the GNU General Public License, version 3 or later (GPL-3.0-or-later).").to_owned(),
+            lang.pick("使用的组件：Slint（GPL-3.0）、tantivy（MIT）、jieba-rs（MIT）、SQLite（公有领域）、Noto Sans CJK SC 字体子集（SIL OFL 1.1），以及 README 所列的其他开源组件。", "Built with Slint (GPL-3.0), tantivy (MIT), jieba-rs (MIT), SQLite (public domain), a subset of the Noto Sans CJK SC font (SIL OFL 1.1) and the other open-source parts listed in the README.").to_owned(),
+            content.unwrap_or_default(),
+        ]
+        .join("\n\n");
+        drop(state);
+        let app = window.global::<AppState>();
+        app.set_about(text.trim().into());
+        app.set_about_open(true);
     }
 
     fn stay(&self) {

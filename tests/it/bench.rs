@@ -194,6 +194,7 @@ fn bench_search_measures_both_engines_and_reports_every_figure() {
         rounds: 1,
         kiosk_exe: Path::new(env!("CARGO_BIN_EXE_kiosk")).to_owned(),
         command: "kiosk bench search --items 300".to_owned(),
+        keep: None,
     };
     let mut steps = Vec::new();
     let report = kiosk::bench::run(&options, &mut |step| steps.push(step.to_owned())).unwrap();
@@ -236,6 +237,7 @@ fn bench_search_measures_both_engines_and_reports_every_figure() {
         "| open index + first query, fresh process",
         "| peak RSS, the benchmark process",
         "cannot (no pinyin)",
+        "Our slowest queries: ",
     ] {
         assert!(table.contains(figure), "no “{figure}” in\n{table}");
     }

@@ -8,5 +8,6 @@ mod loader;
 mod props;
 mod relevance;
 mod sample;
+mod screens;
 mod search;
 mod support;

@@ -252,6 +252,14 @@ fn elder_mode_and_english_apply_everywhere() {
     screen.tap("长辈模式");
     let elder = screen.window.global::<Theme>().get_font_body();
     assert!(elder >= normal * 1.4 - 0.01, "{normal} → {elder}");
+    screen.tap("关于本机");
+    assert!(screen
+        .window
+        .global::<AppState>()
+        .get_about()
+        .contains("GPL-3.0-or-later"));
+    screen.tap("关闭");
+    assert!(!screen.window.global::<AppState>().get_about_open());
     screen.tap("English");
     assert!(screen.window.global::<AppState>().get_english());
     assert!(
