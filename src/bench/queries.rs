@@ -16,6 +16,18 @@ const SHAPES: [(Shape, usize); 3] = [
     (Shape::Phrase, 30),
 ];
 
+/// Title words that no visitor types as part of a phrase.
+const FUNCTION_WORDS: &[&str] = &[
+    "关于",
+    "印发",
+    "有关",
+    "进一步",
+    "做好",
+    "开展",
+    "通知",
+    "公告",
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shape {
     /// Two characters.
@@ -80,7 +92,16 @@ pub fn realistic(content: &Content, n: usize, random_seed: u64) -> Vec<String> {
                     }
                     let start = rng.below(cut.len());
                     let len = rng.between(2, 3);
-                    cut[start..(start + len).min(cut.len())].concat()
+                    let phrase = &cut[start..(start + len).min(cut.len())];
+                    // Visitors type whole words: no one-character fragment (和, 沧) and no
+                    // function word (关于) in a phrase.
+                    if phrase
+                        .iter()
+                        .any(|w| w.chars().count() < 2 || FUNCTION_WORDS.contains(w))
+                    {
+                        continue;
+                    }
+                    phrase.concat()
                 }
             };
             if shape.fits(&candidate) && seen.insert(candidate.clone()) {

@@ -429,7 +429,10 @@ pub fn render(report: &Report) -> String {
     }
     let o = &report.open;
     row([
-        "open index + first query, fresh process (jieba load + open + query)",
+        &format!(
+            "open index + first query ({}), fresh process: jieba load + open + query",
+            o.query
+        ),
         &format!(
             "{} ({} + {} + {})",
             ms(o.total()),

@@ -114,6 +114,8 @@ fn small_screens_elder_mode_english_and_the_keyboard_render() {
     check("home", "1280x800", &[]);
     check("item:g-per-005", "1280x800", &["--elder"]);
     check("home", "1080x1920", &["--elder"]);
+    check("item:g-per-005", "1080x1920", &["--elder"]);
+    check("column:zwfw-grbs", "1080x1920", &["--elder", "--lang", "en"]);
     check("search:公积金", "1920x1080", &["--lang", "en"]);
     check("search:yyzz", "1080x1920", &["--keyboard"]);
 }
