@@ -248,6 +248,71 @@ mod tests {
     }
 
     #[test]
+    fn refuses_the_usual_tricks() {
+        let host = "the host evil.com is not in the site's allowed_hosts";
+        check_url(
+            "https://www.qljkq.gov.cn@evil.com/",
+            Err("the address carries a user name or password before its host"),
+        );
+        check_url(
+            "https://user:pass@www.qljkq.gov.cn/",
+            Err("the address carries a user name or password before its host"),
+        );
+        check_url("https://evil.com#@www.qljkq.gov.cn", Err(host));
+        check_url("https://evil.com?@www.qljkq.gov.cn/", Err(host));
+        check_url("https://evil.com/www.qljkq.gov.cn", Err(host));
+        check_url("https://evil.com\\@www.qljkq.gov.cn", Err(host));
+        check_url(
+            "https://www.qljkq.gov.cn%2Eevil.com/",
+            Err("the host www.qljkq.gov.cn.evil.com is not in the site's allowed_hosts"),
+        );
+        check_url(
+            "https://xn--fsqu00a.xn--fiqs8s.evil.com/",
+            Err("the host xn--fsqu00a.xn--fiqs8s.evil.com is not in the site's allowed_hosts"),
+        );
+        check_url(
+            "https://127.0.0.1/",
+            Err("the host 127.0.0.1 is not in the site's allowed_hosts"),
+        );
+        check_url(
+            "http://[::1]/",
+            Err("the host [::1] is not in the site's allowed_hosts"),
+        );
+        check_url(
+            "https://www.qljkq.gov.cn\n.evil.com/",
+            Err("the address contains control characters"),
+        );
+        check_url(
+            "https://www.qljkq.gov.cn/\u{202E}gpj.exe",
+            Ok("https://www.qljkq.gov.cn/%E2%80%AEgpj.exe"),
+        );
+        check_url(
+            "//www.qljkq.gov.cn/a",
+            Err("the address is malformed (relative URL without a base)"),
+        );
+        check_url(
+            "data:text/html,<script>",
+            Err("only http and https addresses can be links, not “data:”"),
+        );
+        check_url(
+            "file:///etc/passwd",
+            Err("only http and https addresses can be links, not “file:”"),
+        );
+        check_url(
+            "mailto:office@qljkq.gov.cn",
+            Err("only http and https addresses can be links, not “mailto:”"),
+        );
+        check_url(
+            "HTTPS://WWW.QLJKQ.GOV.CN:8443/A",
+            Ok("https://www.qljkq.gov.cn:8443/A"),
+        );
+        check_url(
+            "https://例子.中国/路径",
+            Ok("https://xn--fsqu00a.xn--fiqs8s/%E8%B7%AF%E5%BE%84"),
+        );
+    }
+
+    #[test]
     fn normalises_hosts_for_the_allowed_list() {
         assert_eq!(
             normalise_host("WWW.Example.CN."),

@@ -2,7 +2,7 @@
 //! settings), the commands the UI's callbacks turn into, and the events from the worker.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::rc::{Rc, Weak};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -22,8 +22,9 @@ use super::{
 };
 use crate::content::{Content, Date, ItemKind};
 use crate::datadir::DataDir;
+use crate::qr::QrModules;
 use crate::search::{SearchRequest, SearchResults, Sort};
-use crate::urlpolicy::Link;
+use crate::takeaway::{self, Takeaway};
 
 /// Results and column entries shown per page.
 const PAGE_SIZE: usize = 10;
@@ -71,7 +72,9 @@ struct State {
     elder: bool,
     keyboard: bool,
     idle: Idle,
-    qr_cache: HashMap<String, QrData>,
+    /// QR codes by key (an item id, or `home:` and an item id), and the keys being encoded.
+    codes: HashMap<String, Vec<Option<QrModules>>>,
+    pending_codes: HashSet<String>,
 }
 
 struct Inner {
@@ -128,7 +131,8 @@ impl Kiosk {
             elder: false,
             keyboard: false,
             idle: Idle::new(options.idle_timeout, options.idle_countdown),
-            qr_cache: HashMap::new(),
+            codes: HashMap::new(),
+            pending_codes: HashSet::new(),
         };
         let inner = Rc::new(Inner {
             window: window.as_weak(),
@@ -264,12 +268,32 @@ impl Kiosk {
 
     fn is_idle(&self) -> bool {
         let state = self.inner.state.borrow();
-        state.failed || (state.content.is_some() && state.index_ready && state.shown == state.sent)
+        state.failed
+            || (state.content.is_some()
+                && state.index_ready
+                && state.shown == state.sent
+                && state.pending_codes.is_empty())
     }
 
     fn apply(&self, event: AppEvent) {
         let Some(window) = self.window() else { return };
         match event {
+            AppEvent::Codes { key, codes } => {
+                let showing = {
+                    let mut state = self.inner.state.borrow_mut();
+                    state.pending_codes.remove(&key);
+                    state.codes.insert(key.clone(), codes);
+                    match &state.screen {
+                        Screen::Item(id) => *id == key,
+                        _ => false,
+                    }
+                };
+                if key.starts_with("home:") {
+                    self.fill_home();
+                } else if showing {
+                    self.show();
+                }
+            }
             AppEvent::ContentLoaded(Ok(content)) => {
                 self.inner.state.borrow_mut().content = Some(content);
                 window.global::<AppState>().set_banner("".into());
@@ -629,7 +653,6 @@ impl Kiosk {
         }
         self.apply_language();
         self.fill_home();
-        self.inner.state.borrow_mut().qr_cache.clear();
         self.show();
         self.fill_results();
     }
@@ -794,9 +817,19 @@ impl Kiosk {
         ));
         let entry = |id: Option<String>, title: (&str, &str), subtitle: (&str, &str)| {
             let id = id.unwrap_or_default();
-            let qr = content
+            let page: Vec<Takeaway> = content
                 .item(&id)
-                .map(|item| self.qr_for(&id, item.url.as_ref()))
+                .map(|item| {
+                    takeaway::takeaways(item)
+                        .into_iter()
+                        .filter(|t| t.kind == takeaway::Kind::Page)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let qr = self
+                .codes_for(&format!("home:{id}"), &page)
+                .into_iter()
+                .next()
                 .unwrap_or_default();
             view::service(
                 &id,
@@ -921,59 +954,76 @@ impl Kiosk {
                     tracing::warn!(item = %id, "no such item");
                     return;
                 };
-                let qr = self.qr_for(&id, item.url.as_ref());
+                let takeaways = takeaway::takeaways(item);
+                let codes = self.codes_for(&id, &takeaways);
+                let note = if takeaways.is_empty() {
+                    lang.pick(
+                        "本条内容没有可在手机上打开的网址。",
+                        "This item has no web address to open on a phone.",
+                    )
+                } else if takeaways.iter().any(|t| t.shortened) {
+                    lang.pick(
+                        "材料较多，二维码中的清单为精简版，完整内容以本页为准。",
+                        "The checklist code is shortened; this page has the full list.",
+                    )
+                } else {
+                    ""
+                };
                 window
                     .global::<ItemAdapter>()
-                    .set_item(view::item(&content, item, qr, lang));
+                    .set_item(view::item(&content, item, codes, note, lang));
                 app.set_page(Page::Item);
             }
         }
     }
 
-    /// The QR code of an address, cached by item id; a note instead when it may not be encoded.
-    fn qr_for(&self, id: &str, link: Option<&Link>) -> QrData {
-        if let Some(cached) = self.inner.state.borrow().qr_cache.get(id) {
-            return cached.clone();
-        }
+    /// The QR codes of some takeaways, encoded on the worker and cached under `key`. Until they
+    /// are ready, a placeholder says they are coming.
+    fn codes_for(&self, key: &str, takeaways: &[Takeaway]) -> Vec<QrData> {
         let lang = self.lang();
-        let data = match link
-            .and_then(Link::href)
-            .and_then(|href| super::qr::encode(href).map(|m| (href, m)))
-        {
-            Some((_, modules)) => {
+        let cached = self.inner.state.borrow().codes.get(key).cloned();
+        let Some(codes) = cached else {
+            let mut state = self.inner.state.borrow_mut();
+            if !takeaways.is_empty() && state.pending_codes.insert(key.to_owned()) {
+                let payloads = takeaways.iter().map(|t| t.payload.clone()).collect();
+                let _ = self.inner.jobs.send(Job::Codes {
+                    key: key.to_owned(),
+                    payloads,
+                });
+            }
+            let waiting = lang.pick("正在生成二维码……", "Preparing the QR code…");
+            return takeaways
+                .iter()
+                .map(|_| QrData {
+                    note: waiting.into(),
+                    ..QrData::default()
+                })
+                .collect();
+        };
+        takeaways
+            .iter()
+            .zip(codes)
+            .filter_map(|(takeaway, modules)| {
+                let modules = modules?;
                 let (side, pixels) = modules.to_rgba(1);
                 let buffer = SharedPixelBuffer::<Rgba8Pixel>::clone_from_slice(
                     &pixels,
                     side as u32,
                     side as u32,
                 );
-                QrData {
+                let (title, caption) = match lang {
+                    Lang::Zh => (&takeaway.title.0, &takeaway.caption.0),
+                    Lang::En => (&takeaway.title.1, &takeaway.caption.1),
+                };
+                Some(QrData {
                     image: Image::from_rgba8(buffer),
                     modules: modules.size as i32,
-                    caption: lang
-                        .pick("扫码在手机上查看", "Scan to read on your phone")
-                        .into(),
+                    title: title.as_str().into(),
+                    caption: caption.as_str().into(),
                     note: "".into(),
-                }
-            }
-            None => QrData {
-                image: Image::default(),
-                modules: 0,
-                caption: "".into(),
-                note: lang
-                    .pick(
-                        "本条内容没有可在手机上打开的网址。",
-                        "This item has no web address to open on a phone.",
-                    )
-                    .into(),
-            },
-        };
-        self.inner
-            .state
-            .borrow_mut()
-            .qr_cache
-            .insert(id.to_owned(), data.clone());
-        data
+                })
+            })
+            .collect()
     }
 
     /// The query as the visitor typed it (for tests).

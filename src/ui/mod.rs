@@ -6,7 +6,6 @@ slint::include_modules!();
 
 pub mod app;
 pub mod idle;
-pub mod qr;
 pub mod screenshot;
 pub mod view;
 pub mod worker;

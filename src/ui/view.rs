@@ -353,8 +353,14 @@ fn link_note(link: &Link, lang: Lang) -> String {
     }
 }
 
-/// An item page. `qr` is the item's code (or the note why it has none).
-pub fn item(content: &Content, item: &Item, qr: QrData, lang: Lang) -> ItemData {
+/// An item page with its QR codes and a note about them.
+pub fn item(
+    content: &Content,
+    item: &Item,
+    codes: Vec<QrData>,
+    code_note: &str,
+    lang: Lang,
+) -> ItemData {
     let column = content.columns.path(&item.column).join(" / ");
     let meta = meta_line(lang.kind(item.kind), &column, item.date);
     let mut rows = Vec::new();
@@ -380,7 +386,9 @@ pub fn item(content: &Content, item: &Item, qr: QrData, lang: Lang) -> ItemData 
         rows: model(rows),
         has_rows,
         is_guide: item.guide.is_some(),
-        qr,
+        code_modules: codes.iter().map(|c| c.modules).max().unwrap_or(0),
+        codes: model(codes),
+        code_note: code_note.into(),
         url_text: item
             .url
             .as_ref()

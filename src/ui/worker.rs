@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::content::Content;
 use crate::datadir::{resolve_content, DataDir};
+use crate::qr::QrModules;
 use crate::search::{SearchIndex, SearchRequest, SearchResults};
 
 /// Everything that reaches the screen from the worker.
@@ -21,6 +22,11 @@ pub enum AppEvent {
         results: Result<SearchResults, String>,
         candidates: Vec<String>,
     },
+    /// QR codes encoded for `key`, one a payload (`None`: too large to read).
+    Codes {
+        key: String,
+        codes: Vec<Option<QrModules>>,
+    },
 }
 
 /// What the screen asks of the worker.
@@ -34,6 +40,8 @@ pub enum Job {
         request: SearchRequest,
         typed: String,
     },
+    /// Encode QR codes (cached by the screen under `key`).
+    Codes { key: String, payloads: Vec<String> },
 }
 
 /// The worker's side: runs until the screen drops its sender.
@@ -98,6 +106,13 @@ fn handle(job: Job, index: &mut Option<SearchIndex>, events: &Sender<AppEvent>) 
                 }
             };
             let _ = events.send(AppEvent::IndexReady(ready));
+        }
+        Job::Codes { key, payloads } => {
+            let codes = payloads
+                .iter()
+                .map(|payload| crate::qr::encode(payload))
+                .collect();
+            let _ = events.send(AppEvent::Codes { key, codes });
         }
         Job::Search {
             generation,

@@ -234,7 +234,7 @@ fn bench_search_measures_both_engines_and_reports_every_figure() {
         "| pinyin initials, every keystroke: p50 / p99 / max |",
         "| pinyin initials, first letter: p50 / p99 / max |",
         "| 40 queries: FTS5 p50 ÷ our p50 |",
-        "| open index + first query, fresh process",
+        "| open index + first query (",
         "| peak RSS, the benchmark process",
         "cannot (no pinyin)",
         "Our slowest queries: ",

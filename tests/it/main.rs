@@ -6,6 +6,7 @@ mod config;
 mod corpus;
 mod loader;
 mod props;
+mod qr;
 mod relevance;
 mod sample;
 mod screens;

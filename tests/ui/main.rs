@@ -165,11 +165,13 @@ fn typing_pinyin_on_the_keyboard_finds_the_business_licence_guide() {
     screen.expect("企业设立登记申请书"); // one of the materials
     let qr = screen.expect("扫码在手机上查看"); // the QR code
     assert!(qr.is_valid());
-    assert!(
-        item.qr.modules >= 25,
-        "a real code: {} modules",
-        item.qr.modules
-    );
+    let codes: Vec<_> = item.codes.iter().collect();
+    assert!(codes.iter().all(|c| c.modules >= 25), "real codes");
+    let titles: Vec<String> = codes.iter().map(|c| c.title.to_string()).collect();
+    assert_eq!(titles[..2], ["本页网址", "材料清单"], "{titles:?}");
+    // Choosing the checklist shows its code.
+    screen.tap("材料清单");
+    screen.expect("扫码带走材料清单");
 
     assert_eq!(item.materials.row_count(), 7);
     screen

@@ -1,7 +1,10 @@
-//! QR codes as images the screen can show: error correction M, a four-module quiet zone,
-//! one pixel a module (the screen scales them up without smoothing).
+//! QR codes as module grids: error correction M, a four-module quiet zone, at most
+//! [`MAX_QR_VERSION`] so that every code stays readable at arm's length. Pure; the screen scales
+//! the modules up without smoothing.
 
-use qrcode::{Color, EcLevel, QrCode};
+use qrcode::{Color, EcLevel, QrCode, Version};
+
+use crate::takeaway::MAX_QR_VERSION;
 
 /// The modules of a QR code as grey levels, quiet zone included.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,9 +17,14 @@ pub struct QrModules {
 
 const QUIET_ZONE: usize = 4;
 
-/// Encodes text (an address or a checklist) at error correction level M.
+/// Encodes text (an address or a checklist) at error correction level M, in the smallest version
+/// that holds it; `None` when that is larger than [`MAX_QR_VERSION`].
 pub fn encode(text: &str) -> Option<QrModules> {
     let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).ok()?;
+    match code.version() {
+        Version::Normal(v) if v <= MAX_QR_VERSION => {}
+        _ => return None,
+    }
     let width = code.width();
     let size = width + 2 * QUIET_ZONE;
     let mut dark = vec![false; size * size];
@@ -28,6 +36,11 @@ pub fn encode(text: &str) -> Option<QrModules> {
         }
     }
     Some(QrModules { size, dark })
+}
+
+/// Whether text fits a readable code.
+pub fn fits(text: &str) -> bool {
+    encode(text).is_some()
 }
 
 impl QrModules {
@@ -62,6 +75,10 @@ mod tests {
         // The top-left finder pattern starts right after it.
         assert!(code.dark[4 * code.size + 4]);
         let (side, pixels) = code.to_rgba(3);
+        assert!(
+            encode(&"长".repeat(200)).is_none(),
+            "too large to read at arm's length"
+        );
         assert_eq!(side, code.size * 3);
         assert_eq!(pixels.len(), side * side * 4);
     }

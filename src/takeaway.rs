@@ -1,0 +1,223 @@
+//! What a visitor can take away on a phone: an item's web page, a service guide's materials
+//! checklist (as plain text, readable with no network), the guide's online service, the
+//! attachments. Pure: payloads and captions, never a link the URL policy refuses.
+
+use crate::content::{Guide, Item};
+use crate::urlpolicy::Link;
+
+/// The largest QR code version shown (81 modules, 89 with the quiet zone: about 13 cm wide on a
+/// 21.5-inch 1080p screen at 6 pixels a module, which a phone reads at arm's length).
+pub const MAX_QR_VERSION: i16 = 16;
+
+/// What a code carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// The item's page on the web.
+    Page,
+    /// A guide's materials checklist, as text.
+    Checklist,
+    /// A guide's online service (网上办理).
+    Online,
+    /// An attachment (its position among the item's attachments).
+    Attachment(usize),
+}
+
+/// One code to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Takeaway {
+    pub kind: Kind,
+    /// The exact text encoded: an allowed address, or the checklist.
+    pub payload: String,
+    /// A short name for choosing the code, and the caption under it; Chinese, then English.
+    pub title: (String, String),
+    pub caption: (String, String),
+    /// The checklist was too long for a readable code and was shortened.
+    pub shortened: bool,
+}
+
+/// The codes of an item, page first. Addresses the URL policy refuses are left out.
+pub fn takeaways(item: &Item) -> Vec<Takeaway> {
+    let mut out = Vec::new();
+    let pair = |zh: &str, en: &str| (zh.to_owned(), en.to_owned());
+    let mut link =
+        |kind: Kind, link: Option<&Link>, title: (String, String), caption: (String, String)| {
+            if let Some(href) = link.and_then(Link::href) {
+                out.push(Takeaway {
+                    kind,
+                    payload: href.to_owned(),
+                    title,
+                    caption,
+                    shortened: false,
+                });
+            }
+        };
+    link(
+        Kind::Page,
+        item.url.as_ref(),
+        pair("本页网址", "This page"),
+        pair("扫码在手机上查看", "Scan to read on your phone"),
+    );
+    if let Some(guide) = &item.guide {
+        link(
+            Kind::Online,
+            guide.online_url.as_ref(),
+            pair("网上办理", "Apply online"),
+            pair("扫码网上办理", "Scan to apply online"),
+        );
+    }
+    for (i, attachment) in item.attachments.iter().enumerate() {
+        let caption = (
+            format!("扫码下载：{}", attachment.name),
+            format!("Scan to download: {}", attachment.name),
+        );
+        link(
+            Kind::Attachment(i),
+            Some(&attachment.link),
+            (attachment.name.clone(), attachment.name.clone()),
+            caption,
+        );
+    }
+    if let Some(guide) = &item.guide {
+        if !guide.materials.is_empty() {
+            let (payload, shortened) = checklist(&item.title, guide, &crate::qr::fits);
+            out.insert(
+                out.iter()
+                    .position(|t| t.kind != Kind::Page)
+                    .unwrap_or(out.len()),
+                Takeaway {
+                    kind: Kind::Checklist,
+                    payload,
+                    title: ("材料清单".into(), "Checklist".into()),
+                    caption: (
+                        "扫码带走材料清单".into(),
+                        "Scan to take the checklist".into(),
+                    ),
+                    shortened,
+                },
+            );
+        }
+    }
+    out
+}
+
+/// A guide's materials checklist as plain text that `fits` (a readable QR code): the service,
+/// each material with its form and copies, place, hours and phone. When that does not fit,
+/// shorter versions are tried in turn (without forms and copies, then without hours, then the
+/// first materials only); the second value says whether it was shortened.
+pub fn checklist(title: &str, guide: &Guide, fits: &dyn Fn(&str) -> bool) -> (String, bool) {
+    let materials_full: Vec<String> = guide
+        .materials
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let mut detail = Vec::new();
+            if let Some(form) = &m.form {
+                detail.push(form.clone());
+            }
+            if let Some(copies) = m.copies {
+                detail.push(format!("{copies}份"));
+            }
+            if detail.is_empty() {
+                format!("{}. {}", i + 1, m.name)
+            } else {
+                format!("{}. {}（{}）", i + 1, m.name, detail.join("，"))
+            }
+        })
+        .collect();
+    let materials_short: Vec<String> = guide
+        .materials
+        .iter()
+        .enumerate()
+        .map(|(i, m)| format!("{}. {}", i + 1, m.name))
+        .collect();
+    let build = |materials: &[String], hours: bool, more: usize| {
+        let mut lines = vec![format!("【材料清单】{title}")];
+        lines.extend(materials.iter().cloned());
+        if more > 0 {
+            lines.push(format!("……另有{more}项，详见办事指南"));
+        }
+        if let Some(location) = &guide.location {
+            lines.push(format!("地点：{location}"));
+        }
+        if hours {
+            if let Some(h) = &guide.hours {
+                lines.push(format!("时间：{h}"));
+            }
+        }
+        if let Some(phone) = &guide.phone {
+            lines.push(format!("咨询：{phone}"));
+        }
+        lines.join("\n")
+    };
+    let full = build(&materials_full, true, 0);
+    if fits(&full) {
+        return (full, false);
+    }
+    for candidate in [
+        build(&materials_short, true, 0),
+        build(&materials_short, false, 0),
+    ] {
+        if fits(&candidate) {
+            return (candidate, true);
+        }
+    }
+    for keep in (1..materials_short.len()).rev() {
+        let candidate = build(
+            &materials_short[..keep],
+            false,
+            materials_short.len() - keep,
+        );
+        if fits(&candidate) {
+            return (candidate, true);
+        }
+    }
+    // Even one material is too long: the title and where to ask, cut to fit.
+    let mut text = build(&[], false, materials_short.len());
+    while !text.is_empty() && !fits(&text) {
+        text.pop();
+    }
+    (text, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::Material;
+
+    fn guide(materials: usize, name_len: usize) -> Guide {
+        Guide {
+            materials: (0..materials)
+                .map(|i| Material {
+                    name: format!("材料{i}{}", "名".repeat(name_len)),
+                    form: Some("原件".into()),
+                    copies: Some(1),
+                    note: Some("现场核验".into()),
+                })
+                .collect(),
+            location: Some("政务服务中心一楼".into()),
+            hours: Some("工作日9:00—17:00".into()),
+            phone: Some("0576-88120000".into()),
+            ..Guide::default()
+        }
+    }
+
+    #[test]
+    fn a_short_checklist_is_whole() {
+        let (text, shortened) = checklist("居住证申领", &guide(2, 2), &|t| t.len() <= 450);
+        assert!(!shortened);
+        assert_eq!(
+            text,
+            "【材料清单】居住证申领\n1. 材料0名名（原件，1份）\n2. 材料1名名（原件，1份）\n地点：政务服务中心一楼\n时间：工作日9:00—17:00\n咨询：0576-88120000"
+        );
+    }
+
+    #[test]
+    fn a_long_checklist_is_shortened_to_fit() {
+        for (count, len) in [(8, 6), (20, 10), (3, 200)] {
+            let (text, shortened) = checklist("某事项", &guide(count, len), &|t| t.len() <= 450);
+            assert!(shortened, "{count} × {len}");
+            assert!(text.len() <= 450, "{} bytes", text.len());
+            assert!(text.starts_with("【材料清单】某事项"));
+        }
+    }
+}
