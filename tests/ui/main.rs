@@ -155,11 +155,11 @@ fn typing_pinyin_on_the_keyboard_finds_the_business_licence_guide() {
     assert_eq!(screen.page(), Page::Item);
     let item = screen.window.global::<ItemAdapter>().get_item();
     assert!(item.is_guide);
-    // The query sees what is on screen: make the screen tall enough to show the materials.
+    // The query sees what is on screen: a tall portrait screen shows the materials.
     screen
         .window
         .window()
-        .set_size(slint::PhysicalSize::new(1920, 4000));
+        .set_size(slint::PhysicalSize::new(1080, 6000));
     screen.settle();
     screen.expect("申请材料"); // the materials table
     screen.expect("企业设立登记申请书"); // one of the materials
