@@ -5,9 +5,9 @@
 use crate::content::{Guide, Item};
 use crate::urlpolicy::Link;
 
-/// The largest QR code version shown (81 modules, 89 with the quiet zone: about 13 cm wide on a
-/// 21.5-inch 1080p screen at 6 pixels a module, which a phone reads at arm's length).
-pub const MAX_QR_VERSION: i16 = 16;
+/// The largest QR code version shown: 20 (97 modules, 105 with the quiet zone; about 15 cm wide
+/// on a 21.5-inch 1080p screen at 6 pixels a module, which a phone reads at arm's length).
+pub const MAX_QR_VERSION: i16 = 20;
 
 /// What a code carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -102,8 +102,9 @@ pub fn takeaways(item: &Item) -> Vec<Takeaway> {
 
 /// A guide's materials checklist as plain text that `fits` (a readable QR code): the service,
 /// each material with its form and copies, place, hours and phone. When that does not fit,
-/// shorter versions are tried in turn (without forms and copies, then without hours, then the
-/// first materials only); the second value says whether it was shortened.
+/// shorter versions are tried in turn (without the hours, with the place's name only, without
+/// forms and copies, then the first materials only); the second value says whether it was
+/// shortened.
 pub fn checklist(title: &str, guide: &Guide, fits: &dyn Fn(&str) -> bool) -> (String, bool) {
     let materials_full: Vec<String> = guide
         .materials
@@ -130,14 +131,24 @@ pub fn checklist(title: &str, guide: &Guide, fits: &dyn Fn(&str) -> bool) -> (St
         .enumerate()
         .map(|(i, m)| format!("{}. {}", i + 1, m.name))
         .collect();
-    let build = |materials: &[String], hours: bool, more: usize| {
+    // The place without its parenthesised detail (the street address, the window numbers).
+    let short_place = guide
+        .location
+        .as_deref()
+        .map(|l| l.split(['（', '(']).next().unwrap_or(l).trim().to_owned());
+    let build = |materials: &[String], hours: bool, short: bool, more: usize| {
         let mut lines = vec![format!("【材料清单】{title}")];
         lines.extend(materials.iter().cloned());
         if more > 0 {
             lines.push(format!("……另有{more}项，详见办事指南"));
         }
-        if let Some(location) = &guide.location {
-            lines.push(format!("地点：{location}"));
+        let place = if short {
+            short_place.clone()
+        } else {
+            guide.location.clone()
+        };
+        if let Some(place) = place {
+            lines.push(format!("地点：{place}"));
         }
         if hours {
             if let Some(h) = &guide.hours {
@@ -149,14 +160,17 @@ pub fn checklist(title: &str, guide: &Guide, fits: &dyn Fn(&str) -> bool) -> (St
         }
         lines.join("\n")
     };
-    let full = build(&materials_full, true, 0);
+    // Shorter and shorter: what is least needed on the way to the window goes first.
+    let full = build(&materials_full, true, false, 0);
     if fits(&full) {
         return (full, false);
     }
-    for candidate in [
-        build(&materials_short, true, 0),
-        build(&materials_short, false, 0),
-    ] {
+    let candidates = [
+        build(&materials_full, false, false, 0),
+        build(&materials_full, false, true, 0),
+        build(&materials_short, false, true, 0),
+    ];
+    for candidate in candidates {
         if fits(&candidate) {
             return (candidate, true);
         }
@@ -165,6 +179,7 @@ pub fn checklist(title: &str, guide: &Guide, fits: &dyn Fn(&str) -> bool) -> (St
         let candidate = build(
             &materials_short[..keep],
             false,
+            true,
             materials_short.len() - keep,
         );
         if fits(&candidate) {
@@ -172,7 +187,7 @@ pub fn checklist(title: &str, guide: &Guide, fits: &dyn Fn(&str) -> bool) -> (St
         }
     }
     // Even one material is too long: the title and where to ask, cut to fit.
-    let mut text = build(&[], false, materials_short.len());
+    let mut text = build(&[], false, true, materials_short.len());
     while !text.is_empty() && !fits(&text) {
         text.pop();
     }
