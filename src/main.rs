@@ -108,6 +108,32 @@ enum BenchCommand {
         #[arg(long, value_name = "DIR")]
         keep: Option<PathBuf>,
     },
+    /// Time the screen from process start to first frame and to ready, its memory, and keystroke
+    /// latency, for the sample hall and a synthetic corpus
+    Startup {
+        /// Items in the synthetic corpus (0: the sample hall only)
+        #[arg(long, default_value_t = 100_000)]
+        items: usize,
+        /// Content source whose titles and sentences the corpus is made of
+        #[arg(long, value_name = "DIR")]
+        seed_source: Option<PathBuf>,
+        /// What to type on the keyboard, one key at a time
+        #[arg(long, default_value = "yingyezhizhao")]
+        typed: String,
+        /// Also write the figures into FILE (between its `kiosk bench startup` marks)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// (Run by `bench startup`.) Show the screen headless in this fresh process and report
+    /// its first frame, readiness and keystrokes as JSON lines
+    Probe {
+        #[arg(long, value_name = "DIR")]
+        source: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        #[arg(long, default_value = "yingyezhizhao")]
+        typed: String,
+    },
     /// (Run by `bench search`.) Open an index and run one query in this fresh process, printing
     /// the timings as JSON
     Open {
@@ -350,6 +376,94 @@ fn bench(command: BenchCommand) -> Result<ExitCode, Failure> {
             if let Some(file) = out {
                 bench::write_report(&file, &figures).map_err(failed)?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Startup {
+            items,
+            seed_source,
+            typed,
+            out,
+        } => {
+            use kiosk::bench::startup;
+            let kiosk_exe = std::env::current_exe()
+                .map_err(|err| Failure(3, format!("cannot find this program: {err}")))?;
+            let work = startup::work_dir();
+            let _ = std::fs::remove_dir_all(&work);
+            let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("kiosk-data/sample");
+            let mut sources = vec![("sample hall".to_owned(), 151usize, sample)];
+            if items > 0 {
+                eprintln!("kiosk bench: generating {items} items");
+                let seed_dir = seed_source.unwrap_or_else(bench::default_seed_source);
+                let seed_content = kiosk::source::load(&seed_dir)
+                    .map_err(|err| Failure(3, err.to_string()))?
+                    .content;
+                let seed = bench::corpus::Seed::new(&seed_content);
+                let content = bench::corpus::generate(&seed, items, bench::DEFAULT_SEED);
+                let dir = work.join("corpus");
+                startup::write_source(&content, &dir)
+                    .map_err(|err| Failure(3, format!("cannot write the corpus: {err}")))?;
+                sources.push((
+                    format!(
+                        "synthetic, from {}",
+                        seed_dir
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    ),
+                    items,
+                    dir,
+                ));
+            }
+            let mut runs = Vec::new();
+            for (label, count, dir) in &sources {
+                let data = work.join(format!("data-{}", runs.len()));
+                eprintln!("kiosk bench: {label}: first start (builds the index)");
+                startup::measure(&kiosk_exe, label, *count, dir, &data, &typed).map_err(failed)?;
+                eprintln!("kiosk bench: {label}: measured start");
+                runs.push(
+                    startup::measure(&kiosk_exe, label, *count, dir, &data, &typed)
+                        .map_err(failed)?,
+                );
+            }
+            let _ = std::fs::remove_dir_all(&work);
+            let command = std::iter::once("kiosk".to_owned())
+                .chain(std::env::args().skip(1))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let figures = startup::render(&runs, &command);
+            print!("{figures}");
+            if let Some(file) = out {
+                let text = std::fs::read_to_string(&file).unwrap_or_default();
+                let (begin, end) = (
+                    "<!-- kiosk bench startup: begin -->",
+                    "<!-- kiosk bench startup: end -->",
+                );
+                let spliced = match (text.find(begin), text.find(end)) {
+                    (Some(a), Some(b)) if a < b => {
+                        format!("{}{begin}\n{figures}{}", &text[..a], &text[b..])
+                    }
+                    _ => format!("{text}\n{begin}\n{figures}{end}\n"),
+                };
+                std::fs::write(&file, spliced)
+                    .map_err(|err| Failure(3, format!("cannot write {}: {err}", file.display())))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Probe {
+            source,
+            data_dir,
+            typed,
+        } => {
+            let options = KioskOptions {
+                source: Some(source),
+                data_dir: DataDir::new(data_dir),
+                idle_timeout: 3600,
+                idle_countdown: 10,
+                utc_offset_minutes: 480,
+                english: false,
+            };
+            kiosk::ui::probe::run(options, &typed, &mut std::io::stdout().lock())
+                .map_err(|err| Failure(5, err))?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Open { index, query, then } => {

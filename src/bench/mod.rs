@@ -10,6 +10,7 @@ pub mod corpus;
 pub mod fts5;
 pub mod queries;
 pub mod report;
+pub mod startup;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -47,6 +48,8 @@ pub enum BenchError {
     EmptySeed(PathBuf),
     #[error("the `bench open` child process failed: {0}")]
     Child(String),
+    #[error("the startup probe failed: {0}")]
+    Probe(String),
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> BenchError + '_ {

@@ -454,41 +454,23 @@ impl SearchIndex {
         }
         let filters = self.filters(request)?;
         let searcher = self.reader.searcher();
+        let limit = request.limit.clamp(1, 200);
         let mut relaxed = false;
         let mut query = self.query(&plan, false);
-        let mut facets = self.facets(&searcher, query.as_ref())?;
+        // Without filters, one pass gives the page, the total and the facets together.
+        let (mut addresses, mut total, mut facets) =
+            self.run(&searcher, query.as_ref(), &[], request, limit, true)?;
         if facets.total == 0 && plan.conjunctions.iter().any(|c| c.groups.len() > 1) {
             relaxed = true;
             query = self.query(&plan, true);
-            facets = self.facets(&searcher, query.as_ref())?;
+            (addresses, total, facets) =
+                self.run(&searcher, query.as_ref(), &[], request, limit, true)?;
         }
-        let filtered: Box<dyn Query> = if filters.is_empty() {
-            query
-        } else {
-            let mut clauses = vec![(Occur::Must, query)];
-            clauses.extend(filters.into_iter().map(|f| (Occur::Must, f)));
-            Box::new(BooleanQuery::new(clauses))
-        };
-        let limit = request.limit.clamp(1, 200);
-        let top = TopDocs::with_limit(limit).and_offset(request.offset);
-        let (addresses, total): (Vec<(f32, DocAddress)>, usize) = match request.sort {
-            Sort::Relevance => {
-                searcher.search(filtered.as_ref(), &(top.order_by_score(), Count))?
-            }
-            Sort::Date => {
-                let (by_date, total) = searcher.search(
-                    filtered.as_ref(),
-                    &(top.order_by_fast_field::<i64>("date", Order::Desc), Count),
-                )?;
-                (
-                    by_date
-                        .into_iter()
-                        .map(|(_, address)| (0.0, address))
-                        .collect(),
-                    total,
-                )
-            }
-        };
+        if !filters.is_empty() {
+            // The chips count every match; the page and its total follow the filters.
+            (addresses, total, _) =
+                self.run(&searcher, query.as_ref(), &filters, request, limit, false)?;
+        }
         let words = plan.words();
         for (score, address) in addresses {
             results
@@ -513,6 +495,54 @@ impl SearchIndex {
             results.suggestion = Some(corrected.clone());
         }
         Ok(results)
+    }
+
+    /// One search pass: the requested page of `query` under `filters`, the total, and (when asked)
+    /// the facet counts.
+    fn run(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        filters: &[Box<dyn Query>],
+        request: &SearchRequest,
+        limit: usize,
+        with_facets: bool,
+    ) -> Result<(Vec<(f32, DocAddress)>, usize, RawFacets), SearchError> {
+        let filtered: Box<dyn Query>;
+        let query: &dyn Query = if filters.is_empty() {
+            query
+        } else {
+            let mut clauses = vec![(Occur::Must, query.box_clone())];
+            clauses.extend(filters.iter().map(|f| (Occur::Must, f.box_clone())));
+            filtered = Box::new(BooleanQuery::new(clauses));
+            filtered.as_ref()
+        };
+        let top = TopDocs::with_limit(limit).and_offset(request.offset);
+        let facets_collector = with_facets.then_some(FacetCollector);
+        let (addresses, total, facets) = match request.sort {
+            Sort::Relevance => {
+                searcher.search(query, &(top.order_by_score(), Count, facets_collector))?
+            }
+            Sort::Date => {
+                let (by_date, total, facets) = searcher.search(
+                    query,
+                    &(
+                        top.order_by_fast_field::<i64>("date", Order::Desc),
+                        Count,
+                        facets_collector,
+                    ),
+                )?;
+                (
+                    by_date
+                        .into_iter()
+                        .map(|(_, address)| (0.0, address))
+                        .collect(),
+                    total,
+                    facets,
+                )
+            }
+        };
+        Ok((addresses, total, facets.unwrap_or_default()))
     }
 
     fn filters(&self, request: &SearchRequest) -> Result<Vec<Box<dyn Query>>, SearchError> {
@@ -576,6 +606,12 @@ impl SearchIndex {
                         as Box<dyn Query>
                 })
                 .collect();
+            // A last word still being typed ranks what matches it higher but does not decide
+            // what matches: the words before it do.
+            let typing_tail =
+                conjunction.groups.len() > 1 && conjunction.groups.last().is_some_and(|g| g.typing);
+            let mut groups = groups;
+            let tail = if typing_tail { groups.pop() } else { None };
             let n = groups.len();
             let required = if relaxed {
                 1
@@ -584,12 +620,19 @@ impl SearchIndex {
             } else {
                 n - 1
             };
-            let conjunction_query: Box<dyn Query> = if n == 1 {
+            let firm: Box<dyn Query> = if n == 1 {
                 groups.into_iter().next().expect("one group")
             } else {
                 Box::new(BooleanQuery::union_with_minimum_required_clauses(
                     groups, required,
                 ))
+            };
+            let conjunction_query: Box<dyn Query> = match tail {
+                Some(tail) => Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, firm),
+                    (Occur::Should, tail),
+                ])),
+                None => firm,
             };
             any.push((
                 Occur::Should,
@@ -603,8 +646,13 @@ impl SearchIndex {
         }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
             vec![(Occur::Must, Box::new(BooleanQuery::new(any)))];
-        // The query's phrases as typed rank an item higher where they stand whole.
-        for text in &plan.phrases {
+        // The query's phrases as typed rank an item higher where they stand whole (a one-word
+        // query is already matched as that phrase).
+        let several_words = plan
+            .conjunctions
+            .first()
+            .is_some_and(|c| c.groups.len() > 1);
+        for text in plan.phrases.iter().filter(|_| several_words) {
             let tokens = query_tokens(text);
             if tokens.len() > 1 {
                 for (field, boost) in [(f.title, 3.0), (f.keywords, 2.0), (f.body, 0.5)] {
@@ -659,10 +707,6 @@ impl SearchIndex {
         ]))
     }
 
-    fn facets(&self, searcher: &Searcher, query: &dyn Query) -> Result<RawFacets, SearchError> {
-        Ok(searcher.search(query, &FacetCollector)?)
-    }
-
     fn named_facets(&self, raw: &RawFacets) -> Facets {
         let mut facets = Facets::default();
         for (i, &count) in raw.kinds.iter().enumerate() {
@@ -670,10 +714,8 @@ impl SearchIndex {
                 facets.kinds.push((ItemKind::ALL[i], count));
             }
         }
-        let mut columns: Vec<(u64, usize)> = raw.tops.iter().map(|(&k, &v)| (k, v)).collect();
-        columns.sort_by_key(|&(ordinal, _)| ordinal);
-        for (ordinal, count) in columns {
-            if let Some(column) = self.meta.columns.get(ordinal as usize) {
+        for (ordinal, &count) in raw.tops.iter().enumerate().filter(|(_, &n)| n > 0) {
+            if let Some(column) = self.meta.columns.get(ordinal) {
                 facets
                     .columns
                     .push((column.id.clone(), column.name.clone(), count));
@@ -682,8 +724,10 @@ impl SearchIndex {
         let mut years: Vec<(u16, usize)> = raw
             .years
             .iter()
-            .filter(|(&y, _)| y > 0)
-            .map(|(&y, &c)| (y as u16, c))
+            .enumerate()
+            .skip(1)
+            .filter(|(_, &n)| n > 0)
+            .map(|(at, &n)| ((FIRST_YEAR as usize + at) as u16, n))
             .collect();
         years.sort_by(|a, b| b.0.cmp(&a.0));
         facets.years = years;
@@ -832,8 +876,20 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, SearchErr
 struct RawFacets {
     total: usize,
     kinds: [usize; 4],
-    tops: HashMap<u64, usize>,
-    years: HashMap<u64, usize>,
+    /// By first-level column ordinal.
+    tops: Vec<usize>,
+    /// By year, from [`FIRST_YEAR`]; index 0 holds the undated and the out of range.
+    years: Vec<usize>,
+}
+
+const FIRST_YEAR: u64 = 1900;
+const YEARS: usize = 256;
+
+fn add(counts: &mut Vec<usize>, at: usize, n: usize) {
+    if counts.len() <= at {
+        counts.resize(at + 1, 0);
+    }
+    counts[at] += n;
 }
 
 struct FacetCollector;
@@ -870,11 +926,11 @@ impl Collector for FacetCollector {
             for (i, n) in fruit.kinds.iter().enumerate() {
                 all.kinds[i] += n;
             }
-            for (k, n) in fruit.tops {
-                *all.tops.entry(k).or_default() += n;
+            for (k, n) in fruit.tops.into_iter().enumerate() {
+                add(&mut all.tops, k, n);
             }
-            for (k, n) in fruit.years {
-                *all.years.entry(k).or_default() += n;
+            for (k, n) in fruit.years.into_iter().enumerate() {
+                add(&mut all.years, k, n);
             }
         }
         Ok(all)
@@ -892,10 +948,11 @@ impl SegmentCollector for FacetSegment {
             }
         }
         if let Some(top) = self.top.first(doc) {
-            *self.counts.tops.entry(top).or_default() += 1;
+            add(&mut self.counts.tops, top as usize, 1);
         }
         if let Some(year) = self.year.first(doc) {
-            *self.counts.years.entry(year).or_default() += 1;
+            let at = year.checked_sub(FIRST_YEAR).map_or(0, |y| y as usize);
+            add(&mut self.counts.years, if at < YEARS { at } else { 0 }, 1);
         }
     }
 

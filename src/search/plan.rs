@@ -78,6 +78,8 @@ pub struct Alternative {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Group {
     pub alternatives: Vec<Alternative>,
+    /// The word the visitor is still typing: it ranks results but does not decide them.
+    pub typing: bool,
 }
 
 /// Groups that should all match.
@@ -250,6 +252,7 @@ impl Planner<'_> {
                     } else {
                         groups.push(Group {
                             alternatives: vec![literal],
+                            typing: false,
                         });
                     }
                 }
@@ -274,6 +277,13 @@ impl Planner<'_> {
         });
         if explained {
             return None;
+        }
+        // A word still being typed is not misheard: 社会保 is on its way to 社会保障.
+        let last_run = runs(text).into_iter().last();
+        if let Some(Run::Han(han)) = last_run {
+            if self.typing && !self.vocabulary.completions(han, 1).is_empty() {
+                return None;
+            }
         }
         let chars: Vec<char> = text.chars().collect();
         let mut out = String::new();
@@ -314,6 +324,7 @@ impl Planner<'_> {
         if self.vocabulary.contains(han) {
             return vec![Group {
                 alternatives: vec![whole],
+                typing: false,
             }];
         }
         if at_end && han.chars().count() >= 2 {
@@ -335,7 +346,10 @@ impl Planner<'_> {
                         weight: 0.9 - 0.1 * rank as f32,
                     }
                 }));
-                return vec![Group { alternatives }];
+                return vec![Group {
+                    alternatives,
+                    typing: false,
+                }];
             }
         }
         let cut = words::cut(han);
@@ -354,14 +368,34 @@ impl Planner<'_> {
             .into_iter()
             .enumerate()
             .map(|(i, word)| {
-                // A lone last character may be the start of a word still being typed.
+                // A lone last character may be the start of a word still being typed: the
+                // precomputed most useful words it starts stand for it.
                 let prefix = at_end && i == last && word.chars().count() == 1;
-                Group {
-                    alternatives: vec![Alternative {
+                let words = if prefix {
+                    self.vocabulary.precomputed(word, 3)
+                } else {
+                    Vec::new()
+                };
+                let alternatives = if words.is_empty() {
+                    vec![Alternative {
                         text: word.to_owned(),
                         prefix,
                         weight: 1.0,
-                    }],
+                    }]
+                } else {
+                    words
+                        .into_iter()
+                        .enumerate()
+                        .map(|(rank, text)| Alternative {
+                            text,
+                            prefix: false,
+                            weight: 0.9 - 0.1 * rank as f32,
+                        })
+                        .collect()
+                };
+                Group {
+                    alternatives,
+                    typing: prefix,
                 }
             })
             .collect()
@@ -371,6 +405,25 @@ impl Planner<'_> {
     /// exactly and the string is long enough to tell.
     fn pinyin_group(&self, typed: &str, at_end: bool) -> Option<Group> {
         let letters = typed.bytes().filter(u8::is_ascii_lowercase).count();
+        if at_end && letters <= 2 && typed.len() == letters {
+            // The first keystrokes: the precomputed most useful words, no live matching.
+            let words = self.vocabulary.precomputed(typed, 3);
+            if !words.is_empty() {
+                let alternatives = words
+                    .into_iter()
+                    .enumerate()
+                    .map(|(rank, text)| Alternative {
+                        text,
+                        prefix: false,
+                        weight: 1.0 - 0.1 * rank as f32,
+                    })
+                    .collect();
+                return Some(Group {
+                    alternatives,
+                    typing: true,
+                });
+            }
+        }
         let mut candidates = self.vocabulary.candidates(typed, MAX_CANDIDATES, 0);
         if !at_end {
             candidates.retain(|c| !c.quality.partial);
@@ -404,7 +457,10 @@ impl Planner<'_> {
                 }
             })
             .collect();
-        Some(Group { alternatives })
+        Some(Group {
+            alternatives,
+            typing: false,
+        })
     }
 
     /// A long pinyin string without spaces that spells no single word: split it in two where both

@@ -12,6 +12,11 @@ use crate::content::Content;
 
 /// How many suggestions are kept for each one- or two-keystroke prefix.
 const SUGGESTIONS_PER_PREFIX: usize = 10;
+/// Words that join others without meaning of their own: no compound is made with them.
+const FUNCTION_WORDS: &[&str] = &[
+    "和", "与", "及", "的", "了", "等", "对", "在", "为", "于", "或", "并", "关于", "以及", "和与",
+    "之", "其", "从", "由", "向", "将", "把", "被", "是", "有", "也", "都", "而", "中",
+];
 /// Longest term, in characters, kept in the vocabulary.
 const MAX_TERM_CHARS: usize = 8;
 
@@ -79,9 +84,12 @@ impl Vocabulary {
             for word in words::cut_for_search(&title) {
                 add(word, 1);
             }
-            // Neighbouring words make the compounds visitors type (残疾人 + 证).
+            // Neighbouring words make the compounds visitors type (残疾人 + 证), but not with
+            // a function word (人力资源 + 和).
             for pair in cut.windows(2) {
-                add(&pair.concat(), 1);
+                if !pair.iter().any(|w| FUNCTION_WORDS.contains(w)) {
+                    add(&pair.concat(), 1);
+                }
             }
             for keyword in &item.keywords {
                 let keyword = normalize(keyword);
@@ -210,6 +218,20 @@ impl Vocabulary {
             }
         }
         map
+    }
+
+    /// The precomputed suggestions for one or two keystrokes (`y`, `yy`, `营`), most useful first.
+    pub fn precomputed(&self, typed: &str, limit: usize) -> Vec<String> {
+        self.data
+            .suggestions
+            .get(typed)
+            .map(|list| {
+                list.iter()
+                    .take(limit)
+                    .map(|&i| self.data.terms[i as usize].text.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Suggestions for what has been typed so far: precomputed for one or two keystrokes,

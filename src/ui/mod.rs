@@ -6,6 +6,7 @@ slint::include_modules!();
 
 pub mod app;
 pub mod idle;
+pub mod probe;
 pub mod screenshot;
 pub mod view;
 pub mod worker;
