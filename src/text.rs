@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use unicode_width::UnicodeWidthStr;
 
-use crate::content::{Block, Content, Inline, Item, ItemKind};
+use crate::content::{list_numbers, Block, Content, Inline, Item, ItemKind};
 use crate::source::{Loaded, Problem};
 use crate::urlpolicy::Link;
 
@@ -197,15 +197,10 @@ fn render_blocks(out: &mut String, blocks: &[Block]) {
                 start,
                 items,
             } => {
-                let mut number = *start;
-                for item in items {
+                for (item, number) in items.iter().zip(list_numbers(*ordered, *start, items)) {
                     let indent = "  ".repeat(usize::from(item.depth) + 1);
-                    if *ordered && item.depth == 0 {
-                        let _ = writeln!(out, "{indent}{number}. {}", inline_text(&item.text));
-                        number += 1;
-                    } else {
-                        let _ = writeln!(out, "{indent}- {}", inline_text(&item.text));
-                    }
+                    let marker = number.map_or_else(|| "-".to_owned(), |n| format!("{n}."));
+                    let _ = writeln!(out, "{indent}{marker} {}", inline_text(&item.text));
                 }
             }
             Block::Table { header, rows } => render_table(out, header, rows),

@@ -38,6 +38,21 @@ pub struct ListItem {
     pub text: Vec<Inline>,
 }
 
+/// The number of each entry of a list: counted from `start` for the outer entries of an ordered
+/// list, `None` (a bullet) for the rest.
+pub fn list_numbers(ordered: bool, start: u64, items: &[ListItem]) -> Vec<Option<u64>> {
+    let mut next = start;
+    items
+        .iter()
+        .map(|item| {
+            (ordered && item.depth == 0).then(|| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect()
+}
+
 /// A run of text with one style.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Inline {

@@ -9,7 +9,7 @@ mod markdown;
 use std::collections::HashMap;
 
 pub use date::{Date, DateError};
-pub use markdown::{Block, Body, Dropped, Inline, ListItem};
+pub use markdown::{list_numbers, Block, Body, Dropped, Inline, ListItem};
 
 use crate::urlpolicy::Link;
 

@@ -6,7 +6,7 @@ use super::{
     BlockData, ChipData, ColumnData, EntryData, HitData, ItemData, LinkData, MaterialData, QrData,
     RowData, ServiceData, TileData,
 };
-use crate::content::{Block, Content, Inline, Item, ItemKind};
+use crate::content::{list_numbers, Block, Content, Inline, Item, ItemKind};
 use crate::search::{Hit, SearchResults, Snippet};
 use crate::urlpolicy::Link;
 
@@ -278,25 +278,23 @@ pub fn column_tree(content: &Content, selected: &str) -> Vec<ColumnData> {
         .top_of(selected)
         .map(|c| c.id.clone())
         .unwrap_or_default();
+    let row = |column: &crate::content::Column, child: bool| ColumnData {
+        id: column.id.as_str().into(),
+        name: column.name.as_str().into(),
+        count: content.count_in(&column.id) as i32,
+        child,
+        selected: column.id == selected,
+    };
     let mut rows = Vec::new();
     for top in content.columns.top_level() {
-        rows.push(ColumnData {
-            id: top.id.as_str().into(),
-            name: top.name.as_str().into(),
-            count: content.count_in(&top.id) as i32,
-            child: false,
-            selected: top.id == selected,
-        });
+        rows.push(row(top, false));
         if top.id == open {
-            for child in content.columns.children(&top.id) {
-                rows.push(ColumnData {
-                    id: child.id.as_str().into(),
-                    name: child.name.as_str().into(),
-                    count: content.count_in(&child.id) as i32,
-                    child: true,
-                    selected: child.id == selected,
-                });
-            }
+            rows.extend(
+                content
+                    .columns
+                    .children(&top.id)
+                    .map(|child| row(child, true)),
+            );
         }
     }
     rows
@@ -515,14 +513,8 @@ fn blocks(body: &[Block]) -> Vec<BlockData> {
                 start,
                 items,
             } => {
-                let mut number = *start;
-                for item in items {
-                    let marker = if *ordered && item.depth == 0 {
-                        number += 1;
-                        format!("{}.", number - 1)
-                    } else {
-                        "•".to_owned()
-                    };
+                for (item, number) in items.iter().zip(list_numbers(*ordered, *start, items)) {
+                    let marker = number.map_or_else(|| "•".to_owned(), |n| format!("{n}."));
                     out.push(BlockData {
                         kind: "item".into(),
                         text: inline_text(&item.text),

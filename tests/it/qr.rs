@@ -1,8 +1,6 @@
 //! Every QR code the screen shows, decoded by an independent decoder (rqrr): it must give back
 //! exactly the intended address or checklist, and never an address the URL policy refuses.
 
-use std::process::Command;
-
 use kiosk::qr::QrModules;
 use kiosk::takeaway::{self, Kind};
 
@@ -119,29 +117,7 @@ fn a_screenshot_of_an_item_page_scans_to_its_address() {
             .href()
             .unwrap()
             .to_owned();
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("item.png");
-        let result = Command::new(env!("CARGO_BIN_EXE_kiosk"))
-            .args([
-                "screenshot",
-                "--page",
-                &format!("item:{id}"),
-                "--size",
-                size,
-                "-o",
-            ])
-            .arg(&out)
-            .current_dir(repo_root())
-            .env("KIOSK_DATA_DIR", dir.path().join("data"))
-            .env("KIOSK_CONFIG", repo_root().join("deploy/kiosk.toml"))
-            .output()
-            .unwrap();
-        assert!(
-            result.status.success(),
-            "{}",
-            String::from_utf8_lossy(&result.stderr)
-        );
-        let image = image::open(&out).unwrap().to_luma8();
+        let image = crate::support::screenshot(&format!("item:{id}"), size, &[]).to_luma8();
         let decoded = decode_all(&image);
         assert!(
             decoded.contains(&expected),

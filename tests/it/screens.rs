@@ -4,31 +4,14 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 use image::{Rgba, RgbaImage};
 
-use crate::support::repo_root;
+use crate::support::{repo_root, screenshot};
 
 /// Renders a screen and loads the PNG.
 fn shot(page: &str, size: &str, extra: &[&str]) -> RgbaImage {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("shot.png");
-    let result = Command::new(env!("CARGO_BIN_EXE_kiosk"))
-        .args(["screenshot", "--page", page, "--size", size, "-o"])
-        .arg(&out)
-        .args(extra)
-        .current_dir(repo_root())
-        .env("KIOSK_DATA_DIR", dir.path().join("data"))
-        .env("KIOSK_CONFIG", repo_root().join("deploy/kiosk.toml"))
-        .output()
-        .unwrap();
-    assert!(
-        result.status.success(),
-        "screenshot {page} {size}: {}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    image::open(&out).unwrap().to_rgba8()
+    screenshot(page, size, extra).to_rgba8()
 }
 
 fn close(a: Rgba<u8>, b: Rgba<u8>) -> bool {

@@ -88,3 +88,24 @@ pub fn shared_corpus(name: &str) -> Option<PathBuf> {
         .join(name);
     dir.join("site.toml").is_file().then_some(dir)
 }
+
+/// Renders a screen with the real `kiosk screenshot` and loads the PNG.
+pub fn screenshot(page: &str, size: &str, extra: &[&str]) -> image::DynamicImage {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("shot.png");
+    let result = std::process::Command::new(env!("CARGO_BIN_EXE_kiosk"))
+        .args(["screenshot", "--page", page, "--size", size, "-o"])
+        .arg(&out)
+        .args(extra)
+        .current_dir(repo_root())
+        .env("KIOSK_DATA_DIR", dir.path().join("data"))
+        .env("KIOSK_CONFIG", repo_root().join("deploy/kiosk.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "screenshot {page} {size}: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    image::open(&out).unwrap()
+}
