@@ -270,19 +270,24 @@ impl Content {
         items
     }
 
+    /// The items filed under a column, its children's too for a first-level column.
+    pub fn items_under<'a, 'b>(&'a self, column: &'b str) -> impl Iterator<Item = &'a Item> + 'b
+    where
+        'a: 'b,
+    {
+        self.items.iter().filter(move |item| {
+            item.column == column
+                || self
+                    .columns
+                    .get(&item.column)
+                    .and_then(|c| c.parent.as_deref())
+                    == Some(column)
+        })
+    }
+
     /// How many items a column holds, counting its children's for a first-level column.
     pub fn count_in(&self, column: &str) -> usize {
-        self.items
-            .iter()
-            .filter(|item| {
-                item.column == column
-                    || self
-                        .columns
-                        .get(&item.column)
-                        .and_then(|c| c.parent.as_deref())
-                        == Some(column)
-            })
-            .count()
+        self.items_under(column).count()
     }
 
     /// The interpretations that point at an item.

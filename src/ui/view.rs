@@ -302,18 +302,7 @@ pub fn column_tree(content: &Content, selected: &str) -> Vec<ColumnData> {
 
 /// The items of a column (its children's too, for a first-level column), newest first.
 pub fn column_entries<'a>(content: &'a Content, column: &str) -> Vec<&'a Item> {
-    let mut items: Vec<&Item> = content
-        .items
-        .iter()
-        .filter(|i| {
-            i.column == column
-                || content
-                    .columns
-                    .get(&i.column)
-                    .and_then(|c| c.parent.as_deref())
-                    == Some(column)
-        })
-        .collect();
+    let mut items: Vec<&Item> = content.items_under(column).collect();
     items.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.title.cmp(&b.title)));
     items
 }
