@@ -94,7 +94,9 @@ impl ColumnTree {
 }
 
 /// What kind of page an item is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
     /// 政府信息公开: a disclosed document.

@@ -32,9 +32,10 @@ use crate::content::{Content, Date, ItemKind};
 use crate::source::{self, SourceFiles};
 
 /// Bumped whenever the schema, the tokenizers or the saved files change: old indexes are rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 const META_FILE: &str = "kiosk-index.json";
 const VOCABULARY_FILE: &str = "vocabulary.json";
+const FIRST_KEYSTROKES_FILE: &str = "first-keystrokes.json";
 /// Characters of text around a match shown in a snippet.
 const SNIPPET_WIDTH: usize = 72;
 
@@ -241,6 +242,9 @@ pub struct SearchIndex {
     meta: IndexMeta,
     vocabulary: Vocabulary,
     dir: PathBuf,
+    /// The results of every first keystroke (one Chinese character that starts a word of the
+    /// vocabulary, or one letter), computed when the index is built.
+    first_keystrokes: HashMap<String, SearchResults>,
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> SearchError + '_ {
@@ -377,6 +381,35 @@ impl SearchIndex {
             synonyms: Synonyms::new(&content.synonyms),
         };
         write_json(&dir.join(VOCABULARY_FILE), vocabulary.data())?;
+        // The first keystroke's results, computed now so that the screen answers it at once.
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let mut built = SearchIndex {
+            index,
+            reader,
+            fields,
+            meta: meta.clone(),
+            vocabulary,
+            dir: dir.to_owned(),
+            first_keystrokes: HashMap::new(),
+        };
+        let keys: Vec<String> = built
+            .vocabulary
+            .data()
+            .suggestions
+            .keys()
+            .filter(|k| k.chars().count() == 1)
+            .cloned()
+            .collect();
+        let mut first_keystrokes = HashMap::with_capacity(keys.len());
+        for key in keys {
+            let results = built.search(&SearchRequest::new(key.clone()))?;
+            first_keystrokes.insert(key, results);
+        }
+        built.first_keystrokes = first_keystrokes;
+        write_json(&dir.join(FIRST_KEYSTROKES_FILE), &built.first_keystrokes)?;
         // The metadata is written last: its presence marks a complete index.
         write_json(&dir.join(META_FILE), &meta)?;
         fs::File::open(dir)
@@ -404,6 +437,10 @@ impl SearchIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let first_keystrokes = match fs::metadata(dir.join(FIRST_KEYSTROKES_FILE)) {
+            Ok(_) => read_json(&dir.join(FIRST_KEYSTROKES_FILE))?,
+            Err(_) => HashMap::new(),
+        };
         Ok(SearchIndex {
             index,
             reader,
@@ -411,6 +448,7 @@ impl SearchIndex {
             meta,
             vocabulary,
             dir: dir.to_owned(),
+            first_keystrokes,
         })
     }
 
@@ -441,6 +479,21 @@ impl SearchIndex {
 
     /// Runs a search. A query with nothing searchable in it (empty, punctuation) finds nothing.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
+        let plain = request.kind.is_none()
+            && request.column.is_none()
+            && request.year.is_none()
+            && request.sort == Sort::Relevance
+            && request.offset == 0;
+        if plain {
+            let stored = self.first_keystrokes.get(&normalize(&request.query));
+            if let Some(results) =
+                stored.filter(|r| request.limit <= r.hits.len() || r.total == r.hits.len())
+            {
+                let mut results = results.clone();
+                results.hits.truncate(request.limit.max(1));
+                return Ok(results);
+            }
+        }
         let plan = plan::plan(&request.query, &self.vocabulary, &self.meta.synonyms);
         tracing::debug!(?plan, "search plan");
         let mut results = SearchResults {

@@ -58,7 +58,7 @@ impl SearchRequest {
 }
 
 /// One result.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Hit {
     pub id: String,
     pub kind: ItemKind,
@@ -74,7 +74,7 @@ pub struct Hit {
 }
 
 /// Counts of all matches (before the kind, column and year filters), for the filter chips.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Facets {
     pub kinds: Vec<(ItemKind, usize)>,
     /// `(first-level column id, name, count)` in catalogue order.
@@ -84,7 +84,7 @@ pub struct Facets {
 }
 
 /// What a search found.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SearchResults {
     /// The query after normalisation.
     pub query: String,

@@ -5,7 +5,7 @@ use std::ops::Range;
 use super::normalize::normalize;
 
 /// A short excerpt with the matched words' character ranges.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Snippet {
     pub text: String,
     /// Character ranges of `text` that matched, in order, not overlapping.

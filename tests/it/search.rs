@@ -314,3 +314,24 @@ fn a_huge_query_of_any_characters_is_answered() {
     let results = search(SearchRequest::new(query));
     assert!(results.shortened);
 }
+
+#[test]
+fn first_keystrokes_are_answered_as_a_live_search_would() {
+    // One character or letter is answered from results computed when the index was built;
+    // asking for more than those hold runs the search live: the two must agree.
+    for key in ["营", "公", "社", "y", "g"] {
+        let stored = search(SearchRequest {
+            limit: 5,
+            ..SearchRequest::new(key)
+        });
+        let live = search(SearchRequest {
+            limit: 50,
+            ..SearchRequest::new(key)
+        });
+        assert!(stored.total > 0, "{key}");
+        assert_eq!(stored.total, live.total, "{key}");
+        assert_eq!(stored.facets, live.facets, "{key}");
+        let live_ids: Vec<&str> = live.hits.iter().take(5).map(|h| h.id.as_str()).collect();
+        assert_eq!(ids(&stored), live_ids, "{key}");
+    }
+}
