@@ -454,13 +454,10 @@ fn bench(command: BenchCommand) -> Result<ExitCode, Failure> {
             data_dir,
             typed,
         } => {
+            // The defaults of a terminal, with no idle reset in the middle of the measurement.
             let options = KioskOptions {
-                source: Some(source),
-                data_dir: DataDir::new(data_dir),
                 idle_timeout: 3600,
-                idle_countdown: 10,
-                utc_offset_minutes: 480,
-                english: false,
+                ..kiosk_options(Some(source), &Config::default(), DataDir::new(data_dir))
             };
             kiosk::ui::probe::run(options, &typed, &mut std::io::stdout().lock())
                 .map_err(|err| Failure(5, err))?;
