@@ -470,7 +470,13 @@ pub fn open_probe(
 
 /// The peak resident set size of this process (VmHWM), in KiB; 0 where /proc is not there.
 pub fn peak_rss_kib() -> u64 {
-    proc_field("/proc/self/status", "VmHWM:")
+    status_kib("VmHWM:")
+}
+
+/// A field of this process's `/proc/self/status` in KiB (`VmRSS:`, `VmHWM:`); 0 where /proc is
+/// not there.
+pub fn status_kib(name: &str) -> u64 {
+    proc_field("/proc/self/status", name)
 }
 
 fn proc_field(file: &str, name: &str) -> u64 {

@@ -25,16 +25,10 @@ impl Platform for ProbePlatform {
 
 /// The process's resident memory now and at its peak, in KiB.
 fn memory_kib() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    (
+        crate::bench::status_kib("VmRSS:"),
+        crate::bench::peak_rss_kib(),
+    )
 }
 
 /// Renders whatever changed, as the real screen would, into a frame buffer.

@@ -4,17 +4,10 @@ use std::process::{Command, Output};
 
 use crate::support::{repo_root, Fixture};
 
+/// Runs the binary with an empty data directory of its own.
 fn kiosk(args: &[&str]) -> Output {
     let data = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_kiosk"))
-        .args(args)
-        .current_dir(repo_root())
-        // An empty data directory, and no config from the machine.
-        .env("KIOSK_DATA_DIR", data.path())
-        .env("KIOSK_CONFIG", repo_root().join("deploy/kiosk.toml"))
-        .env_remove("KIOSK_LOG")
-        .output()
-        .unwrap()
+    kiosk_in(data.path(), args)
 }
 
 fn stdout(output: &Output) -> String {
@@ -230,6 +223,7 @@ fn wrong_usage_is_exit_2() {
     assert_eq!(kiosk(&["check"]).status.code(), Some(2));
 }
 
+/// Runs the binary on a data directory, with the example config and none from the machine.
 fn kiosk_in(data: &std::path::Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kiosk"))
         .args(args)
