@@ -2,12 +2,15 @@
 //!
 //! `main.rs` only parses the command line; everything else lives here. See ARCHITECTURE.md.
 pub mod bench;
+pub mod bundle;
 pub mod config;
 pub mod content;
 pub mod datadir;
+pub mod install;
 pub mod qr;
 pub mod search;
 pub mod source;
+pub mod sync;
 pub mod takeaway;
 pub mod text;
 pub mod ui;

@@ -19,7 +19,9 @@ Exit codes:
   2  the command line is wrong
   3  the content, an item or the data directory was not found or cannot be read
   4  the config file cannot be read or is not valid
-  5  the screen cannot be shown (no display, or the window system refused)";
+  5  the screen cannot be shown (no display, or the window system refused)
+  6  a bundle was refused (bad signature, damaged, not newer, another site, ...)
+  7  the network failed (the channel or bundle could not be fetched; try again later)";
 
 #[derive(Parser)]
 #[command(
@@ -76,9 +78,84 @@ enum Command {
     /// first use and kept in the data directory
     #[command(after_help = EXIT_CODES)]
     Search(SearchArgs),
+    /// Content bundles: make signing keys, build, verify, install, roll back (docs/bundles.md)
+    #[command(subcommand)]
+    Bundle(BundleCommand),
     /// Measure the search engine against SQLite FTS5 on a synthetic corpus (see docs/performance.md)
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BundleCommand {
+    /// Make a signing key pair: the secret key in PATH (mode 0600), the public key in PATH.pub
+    #[command(after_help = EXIT_CODES)]
+    Keygen {
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+    },
+    /// Check a content source and pack it into a signed bundle
+    #[command(after_help = EXIT_CODES)]
+    Build {
+        /// The content source directory
+        src: PathBuf,
+        /// The secret key file
+        #[arg(long, value_name = "SECRET")]
+        key: PathBuf,
+        /// The bundle file to write, or a folder to write SITE-SEQ.kbundle into
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: PathBuf,
+        /// The sequence number [default: one above the last this key built]
+        #[arg(long)]
+        seq: Option<u64>,
+        /// The content version people see [default: the date and the seq]
+        #[arg(long, value_name = "TEXT")]
+        content_version: Option<String>,
+    },
+    /// Check a bundle's signature and contents without installing it
+    #[command(after_help = EXIT_CODES)]
+    Verify {
+        file: PathBuf,
+        /// A trusted public key file [default: the keys pinned in the config]
+        #[arg(long, value_name = "PUB")]
+        pubkey: Vec<PathBuf>,
+    },
+    /// Install a bundle into the data directory (a running kiosk switches to it)
+    #[command(after_help = EXIT_CODES)]
+    Install {
+        file: PathBuf,
+        /// A trusted public key file [default: the keys pinned in the config]
+        #[arg(long, value_name = "PUB")]
+        pubkey: Vec<PathBuf>,
+    },
+    /// Show the installed content, the previous one and the install history
+    #[command(after_help = EXIT_CODES)]
+    Status {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Go back to the previous install (a second rollback undoes the first)
+    #[command(after_help = EXIT_CODES)]
+    Rollback,
+    /// Write the signed channel file that names a bundle, for a web server
+    #[command(after_help = EXIT_CODES)]
+    Channel {
+        /// The bundle the channel names (served from the same folder)
+        file: PathBuf,
+        #[arg(long, value_name = "SECRET")]
+        key: PathBuf,
+        /// The channel file [default: channel.txt beside the bundle]
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Poll the network channel once and install what it names if it is newer
+    #[command(after_help = EXIT_CODES)]
+    Sync {
+        /// The channel URL [default: the config's network.channel_url]
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -300,6 +377,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Search(args) => search(args, &data_dir),
         Command::Bench(command) => bench(command),
+        Command::Bundle(command) => bundle(command, &loaded_config.config, &data_dir),
         Command::Run(args) => run_screen(args, &loaded_config.config, data_dir),
         Command::Screenshot(args) => screenshot(args, &loaded_config.config, data_dir),
     }
@@ -471,6 +549,268 @@ fn bench(command: BenchCommand) -> Result<ExitCode, Failure> {
                 &mut std::io::stdout().lock(),
             )
             .map_err(failed)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn trusted_keys(
+    pubkeys: &[PathBuf],
+    config: &Config,
+) -> Result<Vec<kiosk::bundle::PublicKey>, Failure> {
+    if pubkeys.is_empty() {
+        config
+            .trusted_keys()
+            .map_err(|err| Failure(4, err.to_string()))
+    } else {
+        pubkeys
+            .iter()
+            .map(|path| kiosk::bundle::PublicKey::read(path))
+            .collect::<Result<_, _>>()
+            .map_err(|err| Failure(3, err.to_string()))
+    }
+}
+
+fn bundle(
+    command: BundleCommand,
+    config: &Config,
+    data_dir: &DataDir,
+) -> Result<ExitCode, Failure> {
+    use kiosk::bundle::{self, BundleError, SecretKey};
+    use kiosk::install::{self, InstallError};
+    let refused = |err: BundleError| match err {
+        BundleError::Io { .. } | BundleError::Key { .. } | BundleError::Source(_) => {
+            Failure(3, err.to_string())
+        }
+        BundleError::SourceHasErrors { .. } => Failure(1, err.to_string()),
+        other => Failure(6, other.to_string()),
+    };
+    let install_failed = |err: InstallError| match err {
+        InstallError::Bundle(err) => refused(err),
+        InstallError::Io { .. } | InstallError::Copy { .. } | InstallError::Busy => {
+            Failure(3, err.to_string())
+        }
+        other => Failure(6, other.to_string()),
+    };
+    let mut out = std::io::stdout().lock();
+    match command {
+        BundleCommand::Keygen { out: path } => {
+            let key = SecretKey::generate().map_err(|err| Failure(3, err))?;
+            let public = key.write_pair(&path).map_err(refused)?;
+            let _ = writeln!(
+                out,
+                "secret key: {} (keep it off the terminals)\npublic key: {} (id {}); pin it in the terminals' config",
+                path.display(),
+                public.display(),
+                key.public().id()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        BundleCommand::Build {
+            src,
+            key,
+            out: target,
+            seq,
+            content_version,
+        } => {
+            let secret = SecretKey::read(&key).map_err(refused)?;
+            let site = source::read_files(&src)
+                .map(|files| source::assemble(files).content.site.id)
+                .map_err(|err| Failure(3, err.to_string()))?;
+            let into_dir = target.is_dir();
+            let out_dir = if into_dir {
+                target.clone()
+            } else {
+                target
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+            };
+            let seq = seq.unwrap_or_else(|| bundle::next_seq(&key, &site, &out_dir));
+            let file = if into_dir {
+                target.join(format!("{site}-{seq}.kbundle"))
+            } else {
+                target
+            };
+            let options = bundle::BuildOptions {
+                source: &src,
+                key: &secret,
+                seq,
+                version: content_version,
+                created: kiosk::content::unix_now(),
+                level: 19,
+            };
+            let manifest = bundle::build(&options, &file).map_err(refused)?;
+            if let Err(err) = bundle::record_seq(&key, &manifest.site, manifest.seq) {
+                tracing::warn!(cause = %err, "cannot record the seq beside the key");
+            }
+            let size = std::fs::metadata(&file).map_or(0, |m| m.len());
+            let _ = writeln!(
+                out,
+                "{}: site {}, seq {}, version “{}”, {} items, {} files, {} bytes, signed by {}",
+                file.display(),
+                manifest.site,
+                manifest.seq,
+                manifest.version,
+                manifest.item_count,
+                manifest.files.len(),
+                size,
+                manifest.key_id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        BundleCommand::Verify { file, pubkey } => {
+            let keys = trusted_keys(&pubkey, config)?;
+            let verified =
+                bundle::verify(&file, &keys, &bundle::Limits::default()).map_err(refused)?;
+            // Unpack into a scratch folder too: the check a terminal makes before installing.
+            let scratch = std::env::temp_dir().join(format!("kiosk-verify-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&scratch);
+            let unpacked = bundle::unpack(&file, &verified, &scratch, &mut |_| {});
+            let _ = std::fs::remove_dir_all(&scratch);
+            unpacked.map_err(refused)?;
+            let m = &verified.manifest;
+            let _ = writeln!(
+                out,
+                "{}: good: site {}, seq {}, version “{}”, built {}, {} items, {} files, signed by trusted key {}",
+                file.display(),
+                m.site,
+                m.seq,
+                m.version,
+                m.created,
+                m.item_count,
+                m.files.len(),
+                verified.key_id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        BundleCommand::Install { file, pubkey } => {
+            let keys = trusted_keys(&pubkey, config)?;
+            let request = install::Request {
+                bundle: &file,
+                from: file.display().to_string(),
+                trusted: &keys,
+                site: config.pinned_site(),
+                limits: Default::default(),
+            };
+            let mut last = None;
+            let record = install::install(data_dir, &request, &mut |p| {
+                if last != Some(p.step) {
+                    last = Some(p.step);
+                    eprintln!("kiosk: {}…", p.step.describe());
+                }
+            })
+            .map_err(install_failed)?;
+            let _ = writeln!(
+                out,
+                "installed {} seq {}, version “{}”, {} items, in {}",
+                record.site,
+                record.seq,
+                record.version,
+                record.item_count,
+                data_dir.root().display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        BundleCommand::Status { json } => {
+            let status = install::status(data_dir);
+            let history = install::history(data_dir);
+            let offset = config.screen.utc_offset_minutes;
+            if json {
+                let value = serde_json::json!({
+                    "data_dir": data_dir.root(),
+                    "current": status.current,
+                    "previous": status.previous,
+                    "high_water": status.high_water,
+                    "history": history,
+                });
+                let _ = writeln!(out, "{value:#}");
+            } else {
+                let _ = write!(
+                    out,
+                    "{}",
+                    kiosk::text::render_install_status(data_dir.root(), &status, &history, offset)
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        BundleCommand::Rollback => {
+            let record = install::rollback(data_dir).map_err(install_failed)?;
+            let _ = writeln!(
+                out,
+                "rolled back to {} seq {}, version “{}”",
+                record.site, record.seq, record.version
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        BundleCommand::Channel {
+            file,
+            key,
+            out: target,
+        } => {
+            let secret = SecretKey::read(&key).map_err(refused)?;
+            let verified = bundle::verify(&file, &[secret.public()], &bundle::Limits::default())
+                .map_err(refused)?;
+            let bytes = std::fs::read(&file)
+                .map_err(|err| Failure(3, format!("cannot read {}: {err}", file.display())))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let channel = bundle::channel::Channel::for_bundle(&verified.manifest, &name, &bytes);
+            let target = target.unwrap_or_else(|| file.with_file_name("channel.txt"));
+            std::fs::write(&target, channel.sign(&secret))
+                .map_err(|err| Failure(3, format!("cannot write {}: {err}", target.display())))?;
+            let _ = writeln!(
+                out,
+                "{}: names {} (seq {}); publish both in the same folder",
+                target.display(),
+                name,
+                channel.seq
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        BundleCommand::Sync { url } => {
+            let url = url.unwrap_or_else(|| config.network.channel_url.clone());
+            if url.trim().is_empty() {
+                return Err(Failure(
+                    2,
+                    "no channel URL: pass --url or set network.channel_url in the config".into(),
+                ));
+            }
+            let keys = trusted_keys(&[], config)?;
+            let poller = kiosk::sync::net::Poller::new(
+                url.trim(),
+                std::time::Duration::from_secs(config.network.timeout_secs.max(1)),
+                data_dir.clone(),
+                keys,
+                config.pinned_site().map(str::to_owned),
+            )
+            .map_err(|err| Failure(2, err.to_string()))?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|err| Failure(3, format!("cannot start: {err}")))?;
+            let polled = runtime.block_on(poller.poll_once(|_| {}));
+            use kiosk::sync::net::{Polled, SyncError};
+            match polled {
+                Ok(Polled::NotModified) => {
+                    let _ = writeln!(out, "the channel has not changed");
+                }
+                Ok(Polled::UpToDate { seq }) => {
+                    let _ = writeln!(out, "up to date: the channel names seq {seq}");
+                }
+                Ok(Polled::Installed(record)) => {
+                    let _ = writeln!(
+                        out,
+                        "installed {} seq {}, version “{}”, {} items",
+                        record.site, record.seq, record.version, record.item_count
+                    );
+                }
+                Err(SyncError::Install(err)) => return Err(install_failed(err)),
+                Err(err @ SyncError::Channel(_)) => return Err(Failure(6, err.to_string())),
+                Err(err) => return Err(Failure(7, err.to_string())),
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -415,3 +415,56 @@ pub fn results_json(results: &crate::search::SearchResults) -> serde_json::Value
         "popular": results.popular,
     })
 }
+
+/// `kiosk bundle status`: what is installed, what was before, and the history.
+pub fn render_install_status(
+    data_dir: &std::path::Path,
+    status: &crate::install::Status,
+    history: &[crate::install::HistoryEntry],
+    utc_offset_minutes: i32,
+) -> String {
+    use std::fmt::Write;
+    let when = |at: i64| crate::content::format_local(at, utc_offset_minutes);
+    let mut out = String::new();
+    let _ = writeln!(out, "data directory: {}", data_dir.display());
+    let mut record = |label: &str, record: &Option<crate::install::Record>| match record {
+        Some(r) => {
+            let _ = writeln!(
+                out,
+                "{label}: {} seq {}, version “{}”, {} items\n  built {}, signed by {}\n  installed {} from {}",
+                r.site,
+                r.seq,
+                r.version,
+                r.item_count,
+                r.created,
+                r.key_id,
+                when(r.installed_at),
+                r.from
+            );
+        }
+        None => {
+            let _ = writeln!(out, "{label}: none");
+        }
+    };
+    record("installed", &status.current);
+    record("previous (for rollback)", &status.previous);
+    if status.current.is_none() {
+        let _ = writeln!(out, "  (the screen shows the built-in sample hall)");
+    }
+    let _ = writeln!(out, "a new bundle needs a seq above {}", status.high_water);
+    if !history.is_empty() {
+        let _ = writeln!(out, "history:");
+        for entry in history.iter().rev().take(20) {
+            let _ = writeln!(
+                out,
+                "  {}  {:<8}  seq {}  “{}”  from {}",
+                when(entry.at),
+                entry.action,
+                entry.seq,
+                entry.version,
+                entry.from
+            );
+        }
+    }
+    out
+}

@@ -73,6 +73,37 @@ impl Date {
     }
 }
 
+/// A moment as `YYYY-MM-DD HH:MM`, `offset_minutes` east of UTC (for people to read).
+pub fn format_local(unix_secs: i64, offset_minutes: i32) -> String {
+    let local = unix_secs + i64::from(offset_minutes) * 60;
+    let (days, secs) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+    match Date::from_days_since_epoch(days) {
+        Some(date) => format!("{date} {:02}:{:02}", secs / 3600, secs % 3600 / 60),
+        None => format!("@{unix_secs}"),
+    }
+}
+
+/// A moment in UTC as RFC 3339 (`2026-11-26T20:41:07Z`), for files machines read.
+pub fn format_utc(unix_secs: i64) -> String {
+    let (days, secs) = (unix_secs.div_euclid(86_400), unix_secs.rem_euclid(86_400));
+    match Date::from_days_since_epoch(days) {
+        Some(date) => format!(
+            "{date}T{:02}:{:02}:{:02}Z",
+            secs / 3600,
+            secs % 3600 / 60,
+            secs % 60
+        ),
+        None => format!("@{unix_secs}"),
+    }
+}
+
+/// Seconds since 1970-01-01 UTC, now.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 fn days_in_month(year: u16, month: u8) -> u8 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,

@@ -8,7 +8,7 @@ mod markdown;
 
 use std::collections::HashMap;
 
-pub use date::{Date, DateError};
+pub use date::{format_local, format_utc, unix_now, Date, DateError};
 pub use markdown::{list_numbers, Block, Body, Dropped, Inline, ListItem};
 
 use crate::urlpolicy::Link;
