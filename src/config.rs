@@ -17,6 +17,56 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     pub terminal: TerminalConfig,
     pub screen: ScreenConfig,
+    pub bundles: BundlesConfig,
+    pub network: NetworkConfig,
+}
+
+/// Where content bundles come from and whom they must be signed by.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct BundlesConfig {
+    /// The keys a bundle may be signed with: a public key line (`kiosk-public-key ed25519 …`)
+    /// or the path of a `.pub` file. Pin two: the one in use and a spare kept offline.
+    pub public_keys: Vec<String>,
+    /// Only bundles of this site id; empty: the site of the installed content.
+    pub site: String,
+    /// Where USB sticks are mounted; the kiosk looks for `*.kbundle` files on them.
+    pub mount_roots: Vec<PathBuf>,
+}
+
+impl Default for BundlesConfig {
+    fn default() -> BundlesConfig {
+        BundlesConfig {
+            public_keys: Vec::new(),
+            site: String::new(),
+            mount_roots: vec![PathBuf::from("/media"), PathBuf::from("/run/media")],
+        }
+    }
+}
+
+/// Optional updates over the network from a channel file on a web server.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct NetworkConfig {
+    /// The channel file's URL (https://…/channel.txt); empty: no network updates.
+    pub channel_url: String,
+    /// Seconds between two polls.
+    pub interval_secs: u64,
+    /// Up to this many seconds are added at random to each wait, so a fleet does not poll at once.
+    pub jitter_secs: u64,
+    /// Seconds a connection or a silent download may take before it is given up.
+    pub timeout_secs: u64,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> NetworkConfig {
+        NetworkConfig {
+            channel_url: String::new(),
+            interval_secs: 900,
+            jitter_secs: 120,
+            timeout_secs: 30,
+        }
+    }
 }
 
 /// How the kiosk screen behaves.
@@ -148,6 +198,34 @@ impl Config {
         if let Some(language) = env("KIOSK_LANGUAGE").filter(|v| !v.is_empty()) {
             self.screen.language = language;
         }
+        if let Some(url) = env("KIOSK_CHANNEL_URL") {
+            self.network.channel_url = url;
+        }
+        if let Some(keys) = env("KIOSK_PUBLIC_KEYS").filter(|v| !v.is_empty()) {
+            self.bundles.public_keys = keys.split(';').map(|k| k.trim().to_owned()).collect();
+        }
+        if let Some(roots) = env("KIOSK_MOUNT_ROOTS").filter(|v| !v.is_empty()) {
+            self.bundles.mount_roots = std::env::split_paths(&roots).collect();
+        }
+    }
+}
+
+impl Config {
+    /// The pinned public keys, read (key files are read now).
+    pub fn trusted_keys(
+        &self,
+    ) -> Result<Vec<crate::bundle::PublicKey>, crate::bundle::BundleError> {
+        self.bundles
+            .public_keys
+            .iter()
+            .filter(|entry| !entry.trim().is_empty())
+            .map(|entry| crate::bundle::PublicKey::from_config_entry(entry))
+            .collect()
+    }
+
+    /// The pinned site, if any.
+    pub fn pinned_site(&self) -> Option<&str> {
+        Some(self.bundles.site.as_str()).filter(|s| !s.is_empty())
     }
 }
 

@@ -2,11 +2,11 @@
 //!
 //! ```text
 //! <data-dir>/
-//!   content/current/   the installed content source (site.toml, columns.toml, items/) — the
-//!                      bundle issue makes this a link switched by one atomic rename
+//!   content/current    link to the installed release; content/current/source is the content
+//!                      source (site.toml, columns.toml, items/); see `install` for the rest
 //!   index/             search indexes, one folder per content hash
 //!   stats.sqlite       usage statistics
-//!   staging/           downloads and unpacked bundles before they are verified
+//!   staging/           bundles copied from a stick or downloaded, before they are installed
 //! ```
 //!
 //! Which content a command uses is decided here too: `--source DIR` if given, else the installed
@@ -42,9 +42,18 @@ impl DataDir {
         &self.root
     }
 
-    /// The installed content source.
+    /// Installs, their links and their history (see [`crate::install`]).
+    pub fn content_dir(&self) -> PathBuf {
+        self.root.join("content")
+    }
+
+    pub fn releases_dir(&self) -> PathBuf {
+        self.content_dir().join("releases")
+    }
+
+    /// The installed content source (through the `current` link).
     pub fn current_content(&self) -> PathBuf {
-        self.root.join("content").join("current")
+        self.content_dir().join("current").join("source")
     }
 
     pub fn index_dir(&self) -> PathBuf {

@@ -1,0 +1,611 @@
+//! Installing a bundle into the data directory: the one path for a USB stick, the network and
+//! the command line. Also the install status, rollback, and cleaning up after a crash.
+//!
+//! ```text
+//! <data-dir>/content/
+//!   current  -> releases/r0000000012     a symbolic link, switched by one rename(2)
+//!   previous -> releases/r0000000011     kept for rollback
+//!   releases/r0000000012/
+//!     source/          the content source (site.toml, columns.toml, items/, synonyms.txt)
+//!     manifest.json    the bundle's signed manifest
+//!     install.json     when and from where it was installed ([`Record`])
+//!   high-water         the highest seq ever installed: older bundles are refused, even after a rollback
+//!   history.jsonl      one line per install and rollback
+//!   install.lock       held while an install or rollback runs
+//! ```
+//!
+//! The steps ([`Step`]): copy the bundle into `staging/` (never read twice from a stick),
+//! verify its signature, site and seq, then its payload, unpack into a `.partial` release,
+//! load it and build its search index, run smoke queries, fsync everything, rename the release
+//! into place, then switch `previous` and `current` with one rename each. A crash (power cut,
+//! SIGKILL) at any point leaves `current` at the old or the new release, complete; the next
+//! start removes the leftovers ([`clean_leftovers`]). `KIOSK_FAILPOINT=<name>` pauses the
+//! process at a named point so tests can kill it there.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::bundle::{self, BundleError, Limits, PublicKey, Verified};
+use crate::datadir::DataDir;
+use crate::search::{SearchIndex, SearchRequest};
+
+/// The steps of an install, as the screen shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Copy,
+    Verify,
+    Unpack,
+    Index,
+    Check,
+    Switch,
+}
+
+impl Step {
+    pub const ALL: [Step; 6] = [
+        Step::Copy,
+        Step::Verify,
+        Step::Unpack,
+        Step::Index,
+        Step::Check,
+        Step::Switch,
+    ];
+
+    pub fn position(self) -> usize {
+        Step::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Step::Copy => "copying the bundle",
+            Step::Verify => "checking the signature",
+            Step::Unpack => "unpacking",
+            Step::Index => "building the search index",
+            Step::Check => "testing the new content",
+            Step::Switch => "switching to the new content",
+        }
+    }
+}
+
+/// Where an install is: a step and how far into it (0–1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    pub step: Step,
+    pub fraction: f32,
+}
+
+/// What is installed: kept as `install.json` in its release.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Record {
+    pub site: String,
+    pub seq: u64,
+    pub version: String,
+    /// When the bundle was built (UTC, RFC 3339).
+    pub created: String,
+    pub key_id: String,
+    pub item_count: usize,
+    /// When it was installed, seconds since 1970 UTC.
+    pub installed_at: i64,
+    /// Where it came from: a file path or a URL.
+    pub from: String,
+    /// The release folder's name.
+    pub release: String,
+    /// The search index folder (under `index/`) built for it.
+    pub index_key: String,
+}
+
+/// The installs a terminal has.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Status {
+    pub current: Option<Record>,
+    pub previous: Option<Record>,
+    /// A bundle must have a seq above this.
+    pub high_water: u64,
+}
+
+/// One line of `history.jsonl`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HistoryEntry {
+    pub at: i64,
+    /// `install` or `rollback`.
+    pub action: String,
+    pub seq: u64,
+    pub version: String,
+    pub from: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error("another install is running; try again when it has finished")]
+    Busy,
+    #[error("cannot read the bundle from {path}: {cause} (was the USB stick removed?); nothing was changed")]
+    Copy {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error("{0}")]
+    Bundle(#[from] BundleError),
+    #[error("the bundle is for site “{bundle}”, but this terminal shows site “{terminal}”")]
+    WrongSite { bundle: String, terminal: String },
+    #[error("the bundle has seq {seq}, which is not newer than seq {high_water} (installed before); only newer bundles are installed")]
+    NotNewer { seq: u64, high_water: u64 },
+    #[error("the bundle's content does not load: {0}")]
+    Content(String),
+    #[error("the bundle's content failed its test: {0}")]
+    Smoke(String),
+    #[error("there is no previous content to roll back to")]
+    NothingToRollBack,
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> InstallError + '_ {
+    move |source| InstallError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// What to install.
+pub struct Request<'a> {
+    /// The bundle file (on a stick, or already downloaded into `staging/`).
+    pub bundle: &'a Path,
+    /// Where it came from, for the record: a path or a URL.
+    pub from: String,
+    pub trusted: &'a [PublicKey],
+    /// Only bundles of this site (the config's pin); else the installed content's site.
+    pub site: Option<&'a str>,
+    pub limits: Limits,
+}
+
+/// Pauses the process at a named point when `KIOSK_FAILPOINT` names it (for crash tests).
+pub fn failpoint(name: &str) {
+    static POINT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let point = POINT.get_or_init(|| std::env::var("KIOSK_FAILPOINT").ok());
+    if point.as_deref() == Some(name) {
+        eprintln!("kiosk: failpoint {name} reached");
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
+}
+
+/// Holds `install.lock` while alive.
+struct Lock {
+    _file: File,
+}
+
+fn lock(data: &DataDir) -> Result<Lock, InstallError> {
+    let dir = data.content_dir();
+    std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+    let path = dir.join("install.lock");
+    let file = File::create(&path).map_err(io_error(&path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Lock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(InstallError::Busy),
+        Err(std::fs::TryLockError::Error(err)) => Err(io_error(&path)(err)),
+    }
+}
+
+/// Installs a bundle. `progress` hears of every step; the result is the new install's record.
+pub fn install(
+    data: &DataDir,
+    request: &Request,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Record, InstallError> {
+    let _lock = lock(data)?;
+    clean_locked(data)?;
+    let result = install_locked(data, request, progress);
+    if result.is_err() {
+        // A refused or failed install leaves nothing behind; what is installed is untouched.
+        if let Err(err) = clean_locked(data) {
+            tracing::warn!(cause = %err, "cannot clean up after a failed install");
+        }
+    }
+    result
+}
+
+fn install_locked(
+    data: &DataDir,
+    request: &Request,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Record, InstallError> {
+    let mut report = |step: Step, fraction: f32| progress(Progress { step, fraction });
+
+    // 1. Copy into staging: the stick may be pulled, the download may be replaced.
+    report(Step::Copy, 0.0);
+    let staging = data.staging_dir();
+    std::fs::create_dir_all(&staging).map_err(io_error(&staging))?;
+    let staged = staging.join("incoming.kbundle");
+    copy_into(request.bundle, &staged, &mut |f| report(Step::Copy, f))?;
+    failpoint("copied");
+
+    // 2. Verify: signature and manifest, then site and seq, then the payload.
+    report(Step::Verify, 0.0);
+    let verified = bundle::verify_header(&staged, request.trusted, &request.limits)?;
+    let status = status(data);
+    let manifest = &verified.manifest;
+    let terminal_site = request
+        .site
+        .map(str::to_owned)
+        .or_else(|| status.current.as_ref().map(|r| r.site.clone()));
+    if let Some(site) = terminal_site {
+        if site != manifest.site {
+            return Err(InstallError::WrongSite {
+                bundle: manifest.site.clone(),
+                terminal: site,
+            });
+        }
+    }
+    if manifest.seq <= status.high_water {
+        return Err(InstallError::NotNewer {
+            seq: manifest.seq,
+            high_water: status.high_water,
+        });
+    }
+    bundle::verify_payload(&staged, &verified, &mut |f| report(Step::Verify, f))?;
+    failpoint("verified");
+
+    // 3. Unpack into a partial release.
+    let release = release_name(manifest.seq);
+    let releases = data.releases_dir();
+    let partial = releases.join(format!("{release}.partial"));
+    let source = partial.join("source");
+    let total = manifest.files.len().max(1);
+    bundle::unpack(&staged, &verified, &source, &mut |done| {
+        report(Step::Unpack, done as f32 / total as f32);
+        if done == 1 {
+            failpoint("unpacking");
+        }
+    })?;
+    failpoint("unpacked");
+
+    // 4. Load it and build its index (into the index folder the screen will open).
+    report(Step::Index, 0.0);
+    let loaded =
+        crate::source::load(&source).map_err(|err| InstallError::Content(err.to_string()))?;
+    if loaded.errors() > 0 {
+        return Err(InstallError::Content(format!(
+            "{} error(s), first: {}",
+            loaded.errors(),
+            loaded
+                .problems
+                .iter()
+                .find(|p| p.severity == crate::source::Severity::Error)
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        )));
+    }
+    if loaded.content.items.len() != manifest.item_count {
+        return Err(InstallError::Content(format!(
+            "{} items loaded, the manifest says {}",
+            loaded.content.items.len(),
+            manifest.item_count
+        )));
+    }
+    let index = SearchIndex::open_or_build(&source, &data.index_dir())
+        .map_err(|err| InstallError::Content(format!("the search index cannot be built: {err}")))?;
+    failpoint("indexed");
+
+    // 5. Smoke queries: a few items must be found by their titles.
+    report(Step::Check, 0.0);
+    smoke_test(&index, &loaded.content)?;
+    let index_key = index.key().to_owned();
+    drop(index);
+    failpoint("checked");
+
+    // 6. Record, fsync, rename into place, switch.
+    report(Step::Switch, 0.0);
+    let record = Record {
+        site: manifest.site.clone(),
+        seq: manifest.seq,
+        version: manifest.version.clone(),
+        created: manifest.created.clone(),
+        key_id: verified.key_id.clone(),
+        item_count: manifest.item_count,
+        installed_at: crate::content::unix_now(),
+        from: request.from.clone(),
+        release: release.clone(),
+        index_key,
+    };
+    write_synced(
+        &partial.join("manifest.json"),
+        &serde_json::to_vec_pretty(manifest).expect("serialises"),
+    )?;
+    write_synced(
+        &partial.join("install.json"),
+        &serde_json::to_vec_pretty(&record).expect("serialises"),
+    )?;
+    sync_tree(&partial)?;
+    let final_dir = releases.join(&release);
+    if final_dir.exists() {
+        remove_dir(&final_dir)?;
+    }
+    std::fs::rename(&partial, &final_dir).map_err(io_error(&final_dir))?;
+    sync_dir(&releases)?;
+    failpoint("synced");
+    if let Some(current) = &status.current {
+        switch_link(data, PREVIOUS, &current.release)?;
+    }
+    failpoint("switching");
+    switch_link(data, CURRENT, &release)?;
+    failpoint("switched");
+    report(Step::Switch, 1.0);
+    write_high_water(data, manifest.seq)?;
+    append_history(data, "install", &record)?;
+    let _ = std::fs::remove_file(&staged);
+    clean_locked(data)?;
+    tracing::info!(seq = record.seq, version = %record.version, from = %record.from, "content installed");
+    Ok(record)
+}
+
+fn release_name(seq: u64) -> String {
+    format!("r{seq:010}")
+}
+
+const CURRENT: &str = "current";
+const PREVIOUS: &str = "previous";
+
+/// Copies `from` into `to` with fsync, reporting progress. A read error is the stick's.
+fn copy_into(from: &Path, to: &Path, progress: &mut dyn FnMut(f32)) -> Result<(), InstallError> {
+    if from == to {
+        return Ok(());
+    }
+    let copy_error = |cause| InstallError::Copy {
+        path: from.to_owned(),
+        cause,
+    };
+    let mut input = File::open(from).map_err(copy_error)?;
+    let total = input.metadata().map_err(copy_error)?.len().max(1);
+    let mut output = File::create(to).map_err(io_error(to))?;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut done = 0u64;
+    loop {
+        let n = input.read(&mut buf).map_err(copy_error)?;
+        if n == 0 {
+            break;
+        }
+        output.write_all(&buf[..n]).map_err(io_error(to))?;
+        done += n as u64;
+        progress(done as f32 / total as f32);
+    }
+    output.sync_all().map_err(io_error(to))
+}
+
+fn smoke_test(index: &SearchIndex, content: &crate::content::Content) -> Result<(), InstallError> {
+    if index.item_count() != content.items.len() {
+        return Err(InstallError::Smoke(format!(
+            "the index holds {} items, the content {}",
+            index.item_count(),
+            content.items.len()
+        )));
+    }
+    let items = &content.items;
+    if items.is_empty() {
+        return Ok(());
+    }
+    let picks = [0, items.len() / 2, items.len() - 1];
+    for item in picks.iter().map(|&i| &items[i]) {
+        let mut request = SearchRequest::new(item.title.clone());
+        request.limit = 20;
+        let results = index
+            .search(&request)
+            .map_err(|err| InstallError::Smoke(format!("searching failed: {err}")))?;
+        if !results.hits.iter().any(|hit| hit.id == item.id) {
+            return Err(InstallError::Smoke(format!(
+                "searching for “{}” does not find item {}",
+                item.title, item.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), InstallError> {
+    let mut file = File::create(path).map_err(io_error(path))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(io_error(path))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), InstallError> {
+    File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(io_error(dir))
+}
+
+/// fsyncs every folder under `dir` (files were synced as they were written).
+fn sync_tree(dir: &Path) -> Result<(), InstallError> {
+    for entry in std::fs::read_dir(dir).map_err(io_error(dir))? {
+        let entry = entry.map_err(io_error(dir))?;
+        if entry.file_type().map_err(io_error(dir))?.is_dir() {
+            sync_tree(&entry.path())?;
+        }
+    }
+    sync_dir(dir)
+}
+
+fn remove_dir(dir: &Path) -> Result<(), InstallError> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(err) => Err(io_error(dir)(err)),
+    }
+}
+
+/// Points `content/<name>` at `releases/<release>` with one rename.
+fn switch_link(data: &DataDir, name: &str, release: &str) -> Result<(), InstallError> {
+    let dir = data.content_dir();
+    let tmp = dir.join(format!(".{name}.new"));
+    let _ = std::fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(Path::new("releases").join(release), &tmp)
+        .map_err(io_error(&tmp))?;
+    let link = dir.join(name);
+    std::fs::rename(&tmp, &link).map_err(io_error(&link))?;
+    sync_dir(&dir)
+}
+
+/// The release a link points at, when it is a release of this data directory.
+fn link_release(data: &DataDir, name: &str) -> Option<String> {
+    let target = std::fs::read_link(data.content_dir().join(name)).ok()?;
+    let release = target.strip_prefix("releases").ok()?.to_str()?.to_owned();
+    (!release.contains('/') && data.releases_dir().join(&release).is_dir()).then_some(release)
+}
+
+fn read_record(data: &DataDir, release: &str) -> Option<Record> {
+    let path = data.releases_dir().join(release).join("install.json");
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// What is installed, what was before, and the lowest seq a new bundle may have.
+pub fn status(data: &DataDir) -> Status {
+    let current = link_release(data, CURRENT).and_then(|r| read_record(data, &r));
+    let previous = link_release(data, PREVIOUS)
+        .and_then(|r| read_record(data, &r))
+        .filter(|p| current.as_ref().is_none_or(|c| c.release != p.release));
+    let recorded = std::fs::read_to_string(data.content_dir().join("high-water"))
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    let high_water = [
+        recorded,
+        current.as_ref().map_or(0, |r| r.seq),
+        previous.as_ref().map_or(0, |r| r.seq),
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(0);
+    Status {
+        current,
+        previous,
+        high_water,
+    }
+}
+
+fn write_high_water(data: &DataDir, seq: u64) -> Result<(), InstallError> {
+    let dir = data.content_dir();
+    let path = dir.join("high-water");
+    let old = status(data).high_water;
+    let tmp = dir.join(".high-water.new");
+    write_synced(&tmp, format!("{}\n", old.max(seq)).as_bytes())?;
+    std::fs::rename(&tmp, &path).map_err(io_error(&path))?;
+    sync_dir(&dir)
+}
+
+fn append_history(data: &DataDir, action: &str, record: &Record) -> Result<(), InstallError> {
+    let path = data.content_dir().join("history.jsonl");
+    let entry = HistoryEntry {
+        at: crate::content::unix_now(),
+        action: action.into(),
+        seq: record.seq,
+        version: record.version.clone(),
+        from: record.from.clone(),
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(io_error(&path))?;
+    let line = serde_json::to_string(&entry).expect("serialises") + "\n";
+    file.write_all(line.as_bytes())
+        .and_then(|()| file.sync_data())
+        .map_err(io_error(&path))
+}
+
+/// Every install and rollback, oldest first (lines that cannot be read are skipped).
+pub fn history(data: &DataDir) -> Vec<HistoryEntry> {
+    std::fs::read_to_string(data.content_dir().join("history.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+/// Goes back to the previous install; the one rolled back from becomes the previous one (so a
+/// second rollback undoes the first). The high-water mark stays: the bundle rolled back from is
+/// not offered again by a stick or the network.
+pub fn rollback(data: &DataDir) -> Result<Record, InstallError> {
+    let _lock = lock(data)?;
+    let status = status(data);
+    let (Some(current), Some(previous)) = (status.current, status.previous) else {
+        return Err(InstallError::NothingToRollBack);
+    };
+    write_high_water(data, current.seq)?;
+    switch_link(data, PREVIOUS, &current.release)?;
+    failpoint("rolling-back");
+    switch_link(data, CURRENT, &previous.release)?;
+    append_history(data, "rollback", &previous)?;
+    tracing::info!(seq = previous.seq, version = %previous.version, "rolled back");
+    Ok(previous)
+}
+
+/// Removes what an interrupted install left: staging files, partial releases, releases no
+/// link points at, and stray link files. Does nothing while an install runs.
+pub fn clean_leftovers(data: &DataDir) -> Result<(), InstallError> {
+    if !data.content_dir().is_dir() && !data.staging_dir().is_dir() {
+        return Ok(());
+    }
+    match lock(data) {
+        Ok(_lock) => clean_locked(data),
+        Err(InstallError::Busy) => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
+fn clean_locked(data: &DataDir) -> Result<(), InstallError> {
+    let staging = data.staging_dir();
+    if let Ok(entries) = std::fs::read_dir(&staging) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // Downloads keep their partial file so they can resume (see `sync`).
+            if name.starts_with("download") {
+                continue;
+            }
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_dir(&path)?;
+            } else {
+                std::fs::remove_file(&path).map_err(io_error(&path))?;
+            }
+        }
+    }
+    let keep: Vec<String> = [link_release(data, CURRENT), link_release(data, PREVIOUS)]
+        .into_iter()
+        .flatten()
+        .collect();
+    let releases = data.releases_dir();
+    if let Ok(entries) = std::fs::read_dir(&releases) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !keep.contains(&name) {
+                tracing::info!(release = %name, "removing a release no longer used");
+                remove_dir(&entry.path())?;
+            }
+        }
+    }
+    // Indexes of content no longer installed (others are rebuilt when needed).
+    let records: Vec<Record> = keep.iter().filter_map(|r| read_record(data, r)).collect();
+    if !records.is_empty() {
+        if let Ok(entries) = std::fs::read_dir(data.index_dir()) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !name.starts_with('.') && !records.iter().any(|r| r.index_key == name) {
+                    remove_dir(&entry.path())?;
+                }
+            }
+        }
+    }
+    for stray in [".current.new", ".previous.new", ".high-water.new"] {
+        let _ = std::fs::remove_file(data.content_dir().join(stray));
+    }
+    Ok(())
+}
+
+/// Whether a bundle file can be verified by these keys: its manifest, for choosing and showing.
+pub fn peek(bundle: &Path, trusted: &[PublicKey]) -> Result<Verified, BundleError> {
+    bundle::verify_header(bundle, trusted, &Limits::default())
+}

@@ -1,0 +1,285 @@
+//! Getting content onto a running terminal: USB sticks under the mount roots ([`usb`]), a
+//! channel file on a web server ([`net`]), and noticing when the installed content changed
+//! (by this process, by `kiosk bundle install` from a shell, or by a rollback).
+//!
+//! [`spawn`] runs all three on one background thread with a small tokio runtime; what happens
+//! reaches the screen as [`SyncEvent`]s. Every install goes through [`crate::install`].
+
+pub mod net;
+pub mod usb;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::bundle::PublicKey;
+use crate::config::NetworkConfig;
+use crate::datadir::DataDir;
+use crate::install::{self, InstallError, Progress, Record};
+
+/// Where a bundle came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Usb(PathBuf),
+    Network(String),
+}
+
+/// Why an install did not happen, in the terms the screen shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The bundle is not newer than what is installed (the stick's content is already here).
+    NotNewer { seq: u64 },
+    /// No public key is pinned in the config.
+    NoKeys,
+    /// The stick was pulled or could not be read.
+    Unreadable,
+    /// Anything else: the bundle is damaged, altered, for another site, … (the message says).
+    Refused(String),
+}
+
+/// What the sync thread reports.
+#[derive(Debug, Clone)]
+pub enum SyncEvent {
+    Started(Origin),
+    Progress(Progress),
+    Finished {
+        origin: Origin,
+        result: Result<Record, Refusal>,
+    },
+    /// `content/current` points at another release now: reload the content.
+    ContentChanged,
+}
+
+/// What the sync thread needs.
+#[derive(Clone, Debug)]
+pub struct SyncOptions {
+    pub data_dir: DataDir,
+    /// The pinned keys, or why they cannot be read (then nothing is installed).
+    pub trusted: Result<Vec<PublicKey>, String>,
+    pub site: Option<String>,
+    pub mount_roots: Vec<PathBuf>,
+    pub network: NetworkConfig,
+    /// How often the mount roots and the `current` link are looked at.
+    pub tick: Duration,
+}
+
+fn refusal(err: &InstallError) -> Refusal {
+    use crate::bundle::BundleError;
+    match err {
+        InstallError::NotNewer { seq, .. } => Refusal::NotNewer { seq: *seq },
+        InstallError::Bundle(BundleError::NoTrustedKeys) => Refusal::NoKeys,
+        InstallError::Copy { .. } => Refusal::Unreadable,
+        other => Refusal::Refused(other.to_string()),
+    }
+}
+
+/// Starts the sync thread. It runs until `stop` is set (or the process ends).
+pub fn spawn(
+    options: SyncOptions,
+    send: Arc<dyn Fn(SyncEvent) + Send + Sync>,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("kiosk-sync".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(err) => {
+                    tracing::error!(cause = %err, "content updates are off: no async runtime");
+                    return;
+                }
+            };
+            runtime.block_on(run(options, send, stop));
+        })
+}
+
+async fn run(
+    options: SyncOptions,
+    send: Arc<dyn Fn(SyncEvent) + Send + Sync>,
+    stop: Arc<AtomicBool>,
+) {
+    let installing = Arc::new(tokio::sync::Mutex::new(()));
+    if !options.network.channel_url.trim().is_empty() {
+        tokio::spawn(network_loop(
+            options.clone(),
+            send.clone(),
+            stop.clone(),
+            installing.clone(),
+        ));
+    }
+    let link = options.data_dir.content_dir().join("current");
+    let mut last_link = std::fs::read_link(&link).ok();
+    // A stick left in over a restart is looked at again, but says nothing when its bundle is
+    // installed already.
+    let mut seen: HashSet<usb::Seen> = HashSet::new();
+    let mut first = true;
+    while !stop.load(Ordering::SeqCst) {
+        let now_link = std::fs::read_link(&link).ok();
+        if now_link != last_link {
+            last_link = now_link;
+            send(SyncEvent::ContentChanged);
+        }
+        let on_sticks = usb::scan(&options.mount_roots);
+        let new: Vec<usb::Seen> = on_sticks
+            .iter()
+            .filter(|s| !seen.contains(*s))
+            .cloned()
+            .collect();
+        seen = on_sticks.into_iter().collect();
+        if let Some(chosen) = usb::choose(&new) {
+            let skip = first
+                && crate::bundle::read_manifest_unverified(&chosen.path)
+                    .is_ok_and(|m| m.seq <= install::status(&options.data_dir).high_water);
+            if !skip {
+                let _guard = installing.lock().await;
+                let origin = Origin::Usb(chosen.path.clone());
+                let result =
+                    install_blocking(&options, chosen.path.clone(), origin.clone(), &send).await;
+                send(SyncEvent::Finished { origin, result });
+                let now_link = std::fs::read_link(&link).ok();
+                if now_link != last_link {
+                    last_link = now_link;
+                    send(SyncEvent::ContentChanged);
+                }
+            }
+        }
+        first = false;
+        tokio::time::sleep(options.tick).await;
+    }
+}
+
+async fn install_blocking(
+    options: &SyncOptions,
+    bundle: PathBuf,
+    origin: Origin,
+    send: &Arc<dyn Fn(SyncEvent) + Send + Sync>,
+) -> Result<Record, Refusal> {
+    let trusted = match &options.trusted {
+        Ok(keys) => keys.clone(),
+        Err(err) => return Err(Refusal::Refused(err.clone())),
+    };
+    send(SyncEvent::Started(origin.clone()));
+    let data = options.data_dir.clone();
+    let site = options.site.clone();
+    let from = match &origin {
+        Origin::Usb(path) => format!("USB {}", path.display()),
+        Origin::Network(url) => url.clone(),
+    };
+    let progress_send = send.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let request = install::Request {
+            bundle: &bundle,
+            from,
+            trusted: &trusted,
+            site: site.as_deref(),
+            limits: Default::default(),
+        };
+        install::install(&data, &request, &mut |p| {
+            progress_send(SyncEvent::Progress(p))
+        })
+    })
+    .await;
+    match outcome {
+        Ok(Ok(record)) => Ok(record),
+        Ok(Err(err)) => {
+            tracing::warn!(cause = %err, "a bundle was not installed");
+            Err(refusal(&err))
+        }
+        Err(_) => Err(Refusal::Refused("the install stopped unexpectedly".into())),
+    }
+}
+
+async fn network_loop(
+    options: SyncOptions,
+    send: Arc<dyn Fn(SyncEvent) + Send + Sync>,
+    stop: Arc<AtomicBool>,
+    installing: Arc<tokio::sync::Mutex<()>>,
+) {
+    let network = &options.network;
+    let Ok(trusted) = options.trusted.clone() else {
+        tracing::warn!("network updates are off: the public keys cannot be read");
+        return;
+    };
+    let poller = match net::Poller::new(
+        network.channel_url.trim(),
+        Duration::from_secs(network.timeout_secs.max(1)),
+        options.data_dir.clone(),
+        trusted,
+        options.site.clone(),
+    ) {
+        Ok(poller) => poller,
+        Err(err) => {
+            tracing::error!(cause = %err, "network updates are off");
+            return;
+        }
+    };
+    let interval = Duration::from_secs(network.interval_secs.max(10));
+    let jitter = Duration::from_secs(network.jitter_secs);
+    let mut failures = 0u32;
+    // The first poll comes after a short random wait, so a hall's terminals that start together
+    // do not poll together.
+    let mut wait = jitter.mul_f64(random_unit()).min(Duration::from_secs(60));
+    loop {
+        let deadline = tokio::time::Instant::now() + wait;
+        while tokio::time::Instant::now() < deadline {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_secs(1).min(wait)).await;
+        }
+        let _guard = installing.lock().await;
+        let origin = Origin::Network(network.channel_url.clone());
+        let progress_send = send.clone();
+        let mut started = false;
+        let started_send = send.clone();
+        let origin_for_start = origin.clone();
+        let result = poller
+            .poll_once(move |p| {
+                if !started {
+                    started = true;
+                    started_send(SyncEvent::Started(origin_for_start.clone()));
+                }
+                progress_send(SyncEvent::Progress(p))
+            })
+            .await;
+        match result {
+            Ok(net::Polled::Installed(record)) => {
+                failures = 0;
+                send(SyncEvent::Finished {
+                    origin,
+                    result: Ok(record),
+                });
+            }
+            Ok(_) => failures = 0,
+            Err(err) => {
+                if err.is_transient() {
+                    failures += 1;
+                    tracing::info!(cause = %err, failures, "the content channel will be tried again later");
+                } else {
+                    tracing::warn!(cause = %err, "the content channel's bundle was refused");
+                    if let net::SyncError::Install(install_err) = &err {
+                        send(SyncEvent::Finished {
+                            origin,
+                            result: Err(refusal(install_err)),
+                        });
+                    }
+                }
+            }
+        }
+        wait = net::next_wait(interval, jitter, failures, random_unit());
+    }
+}
+
+/// A number in [0, 1) from the operating system's generator (for jitter only).
+fn random_unit() -> f64 {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        return 0.5;
+    }
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
