@@ -391,11 +391,30 @@ fn kiosk_options(source: Option<PathBuf>, config: &Config, data_dir: DataDir) ->
         idle_countdown: config.screen.idle_countdown_secs,
         utc_offset_minutes: config.screen.utc_offset_minutes,
         english: config.screen.language == "en",
+        sync: None,
+    }
+}
+
+/// What the running terminal watches for new content.
+fn sync_options(config: &Config, data_dir: &DataDir) -> kiosk::sync::SyncOptions {
+    kiosk::sync::SyncOptions {
+        data_dir: data_dir.clone(),
+        trusted: config.trusted_keys().map_err(|err| err.to_string()),
+        site: config.pinned_site().map(str::to_owned),
+        mount_roots: config.bundles.mount_roots.clone(),
+        network: config.network.clone(),
+        tick: std::time::Duration::from_secs(2),
     }
 }
 
 fn run_screen(args: RunArgs, config: &Config, data_dir: DataDir) -> Result<ExitCode, Failure> {
-    let options = kiosk_options(args.source, config, data_dir);
+    if let Err(err) = kiosk::install::clean_leftovers(&data_dir) {
+        tracing::warn!(cause = %err, "cannot clean up after an interrupted install");
+    }
+    let options = KioskOptions {
+        sync: Some(sync_options(config, &data_dir)),
+        ..kiosk_options(args.source, config, data_dir)
+    };
     let fullscreen = args.fullscreen || config.screen.fullscreen;
     kiosk::ui::run(options, fullscreen, args.size).map_err(|err| Failure(5, err))?;
     Ok(ExitCode::SUCCESS)
@@ -799,6 +818,12 @@ fn bundle(
                 }
                 Ok(Polled::UpToDate { seq }) => {
                     let _ = writeln!(out, "up to date: the channel names seq {seq}");
+                }
+                Ok(Polled::RefusedBefore { seq }) => {
+                    return Err(Failure(
+                        6,
+                        format!("the channel names seq {seq}, which was refused before; publish a new bundle"),
+                    ));
                 }
                 Ok(Polled::Installed(record)) => {
                     let _ = writeln!(

@@ -17,8 +17,8 @@ use super::idle::{Idle, IdleStep};
 use super::view::{self, Lang};
 use super::worker::{self, AppEvent, Job};
 use super::{
-    Activity, AppState, AppWindow, ColumnAdapter, HomeAdapter, ItemAdapter, Page, QrData,
-    SearchAdapter, Theme,
+    Activity, AppState, AppWindow, ColumnAdapter, HomeAdapter, InstallState, ItemAdapter, Page,
+    QrData, SearchAdapter, Theme,
 };
 use crate::content::{Content, Date, ItemKind};
 use crate::datadir::DataDir;
@@ -41,6 +41,9 @@ pub struct KioskOptions {
     /// The hall's time zone, for the clock (China: +480).
     pub utc_offset_minutes: i32,
     pub english: bool,
+    /// Watch USB sticks, the network channel and the installed content (a real terminal);
+    /// `None` for screenshots and tests that do not need it.
+    pub sync: Option<crate::sync::SyncOptions>,
 }
 
 /// Where the visitor is.
@@ -75,6 +78,12 @@ struct State {
     /// QR codes by key (an item id, or `home:` and an item id), and the keys being encoded.
     codes: HashMap<String, Vec<Option<QrModules>>>,
     pending_codes: HashSet<String>,
+    /// Newly installed content is being loaded (the old one stays until it is ready).
+    reloading: bool,
+    /// An install from a USB stick on screen: its running step, and the seconds left before
+    /// its outcome goes away by itself.
+    install_step: usize,
+    install_closes_in: Option<u32>,
 }
 
 struct Inner {
@@ -84,6 +93,15 @@ struct Inner {
     jobs: Sender<Job>,
     events: Receiver<AppEvent>,
     clock: slint::Timer,
+    /// Tells the sync thread to end when the screen goes.
+    sync_stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.sync_stop
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// The running kiosk screen. Cloning shares it.
@@ -109,6 +127,20 @@ impl Kiosk {
                 }
             });
         });
+        let sync_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if let Some(sync) = options.sync.clone() {
+            let events = std::sync::Mutex::new(event_tx.clone());
+            let wake = wake.clone();
+            let send: Arc<dyn Fn(crate::sync::SyncEvent) + Send + Sync> = Arc::new(move |event| {
+                if let Ok(events) = events.lock() {
+                    let _ = events.send(AppEvent::Sync(event));
+                }
+                wake();
+            });
+            if let Err(err) = crate::sync::spawn(sync, send, sync_stop.clone()) {
+                tracing::error!(cause = %err, "content updates are off: the sync thread did not start");
+            }
+        }
         std::thread::Builder::new()
             .name("kiosk-worker".into())
             .spawn(move || worker::run(job_rx, event_tx, wake))
@@ -133,6 +165,9 @@ impl Kiosk {
             idle: Idle::new(options.idle_timeout, options.idle_countdown),
             codes: HashMap::new(),
             pending_codes: HashSet::new(),
+            reloading: false,
+            install_step: 0,
+            install_closes_in: None,
         };
         let inner = Rc::new(Inner {
             window: window.as_weak(),
@@ -141,6 +176,7 @@ impl Kiosk {
             jobs,
             events,
             clock: slint::Timer::default(),
+            sync_stop,
         });
         CURRENT.with(|c| *c.borrow_mut() = Rc::downgrade(&inner));
         let kiosk = Kiosk { inner };
@@ -156,6 +192,7 @@ impl Kiosk {
         let _ = kiosk.inner.jobs.send(Job::Open {
             source: options.source,
             data_dir: options.data_dir,
+            reload: false,
         });
         let weak = Rc::downgrade(&kiosk.inner);
         kiosk.inner.clock.start(
@@ -229,6 +266,7 @@ impl Kiosk {
         on!(ColumnAdapter, on_previous_page, |k| k.turn_column_page(-1));
         on!(ColumnAdapter, on_next_page, |k| k.turn_column_page(1));
         on!(ItemAdapter, on_open_item, |k, id| k.open_item(&id));
+        on!(InstallState, on_dismiss, |k| k.dismiss_install());
     }
 
     // ---- events from the worker ----
@@ -271,6 +309,7 @@ impl Kiosk {
         state.failed
             || (state.content.is_some()
                 && state.index_ready
+                && !state.reloading
                 && state.shown == state.sent
                 && state.pending_codes.is_empty())
     }
@@ -295,11 +334,25 @@ impl Kiosk {
                 }
             }
             AppEvent::ContentLoaded(Ok(content)) => {
-                self.inner.state.borrow_mut().content = Some(content);
+                let replaced = self
+                    .inner
+                    .state
+                    .borrow_mut()
+                    .content
+                    .replace(content)
+                    .is_some();
+                if replaced {
+                    self.content_replaced();
+                }
                 window.global::<AppState>().set_banner("".into());
                 self.fill_home();
                 self.show();
             }
+            AppEvent::ReloadFailed(err) => {
+                tracing::error!(cause = %err, "the new content cannot be shown; the old content stays");
+                self.inner.state.borrow_mut().reloading = false;
+            }
+            AppEvent::Sync(event) => self.sync_event(event),
             AppEvent::ContentLoaded(Err(err)) => {
                 tracing::error!(cause = %err, "cannot load the content");
                 self.inner.state.borrow_mut().failed = true;
@@ -311,7 +364,11 @@ impl Kiosk {
             }
             AppEvent::IndexReady(result) => {
                 let ok = result.is_ok();
-                self.inner.state.borrow_mut().index_ready = true;
+                {
+                    let mut state = self.inner.state.borrow_mut();
+                    state.index_ready = true;
+                    state.reloading = false;
+                }
                 if let Err(err) = result {
                     tracing::error!(cause = %err, "search is unavailable");
                     let message = self.lang().pick(
@@ -696,6 +753,144 @@ impl Kiosk {
         app.set_about_open(true);
     }
 
+    // ---- content updates ----
+
+    /// Shows what the sync thread reports (also how screenshots stage an install).
+    pub fn sync_event(&self, event: crate::sync::SyncEvent) {
+        use crate::sync::{Origin, SyncEvent};
+        let Some(window) = self.window() else { return };
+        let panel = window.global::<InstallState>();
+        let lang = self.lang();
+        match event {
+            SyncEvent::ContentChanged => {
+                if self.inner.options.source.is_some() {
+                    return; // this screen shows a named source, not the installed content
+                }
+                tracing::info!("the installed content changed; loading it");
+                self.inner.state.borrow_mut().reloading = true;
+                let _ = self.inner.jobs.send(Job::Open {
+                    source: None,
+                    data_dir: self.inner.options.data_dir.clone(),
+                    reload: true,
+                });
+            }
+            // Network updates happen quietly: the content just changes between two searches.
+            SyncEvent::Started(Origin::Network(url)) => {
+                tracing::info!(channel = %url, "installing content from the network");
+            }
+            SyncEvent::Started(Origin::Usb(path)) => {
+                {
+                    let mut state = self.inner.state.borrow_mut();
+                    state.install_step = 0;
+                    state.install_closes_in = None;
+                }
+                panel.set_title(
+                    lang.pick("正在从U盘更新内容", "Updating the content from a USB stick")
+                        .into(),
+                );
+                panel.set_source(path.display().to_string().into());
+                panel.set_steps(ModelRc::new(VecModel::from(vec![0; 6])));
+                panel.set_progress(0.0);
+                panel.set_running(true);
+                panel.set_outcome(0);
+                panel.set_message("".into());
+                panel.set_reason("".into());
+                panel.set_visible(true);
+            }
+            SyncEvent::Progress(progress) => {
+                if !panel.get_visible() || !panel.get_running() {
+                    return;
+                }
+                let position = progress.step.position();
+                self.inner.state.borrow_mut().install_step = position;
+                let steps: Vec<i32> = (0..6)
+                    .map(|i| match i.cmp(&position) {
+                        std::cmp::Ordering::Less => 2,
+                        std::cmp::Ordering::Equal => 1,
+                        std::cmp::Ordering::Greater => 0,
+                    })
+                    .collect();
+                panel.set_steps(ModelRc::new(VecModel::from(steps)));
+                let overall = (position as f32 + progress.fraction.clamp(0.0, 1.0)) / 6.0;
+                panel.set_progress(overall);
+            }
+            SyncEvent::Finished { origin, result } => {
+                if let Origin::Network(url) = &origin {
+                    match &result {
+                        Ok(record) => {
+                            tracing::info!(channel = %url, seq = record.seq, "installed from the network")
+                        }
+                        Err(refusal) => {
+                            tracing::warn!(channel = %url, ?refusal, "the network bundle was refused")
+                        }
+                    }
+                    return;
+                }
+                let (outcome, message, reason, failed_step) = install_outcome(&result, lang);
+                let step = self.inner.state.borrow().install_step;
+                let steps: Vec<i32> = (0..6)
+                    .map(|i| match (&result, failed_step) {
+                        (Ok(_), _) => 2,
+                        (Err(_), true) if i == step => 3,
+                        _ if i < step => 2,
+                        _ => 0,
+                    })
+                    .collect();
+                panel.set_steps(ModelRc::new(VecModel::from(steps)));
+                panel.set_title(
+                    lang.pick("U盘内容更新", "Content update from a USB stick")
+                        .into(),
+                );
+                panel.set_outcome(outcome);
+                panel.set_message(message.into());
+                panel.set_reason(reason.into());
+                panel.set_running(false);
+                panel.set_visible(true);
+                self.inner.state.borrow_mut().install_closes_in = Some(30);
+            }
+        }
+    }
+
+    fn dismiss_install(&self) {
+        self.inner.state.borrow_mut().install_closes_in = None;
+        if let Some(window) = self.window() {
+            let panel = window.global::<InstallState>();
+            if !panel.get_running() {
+                panel.set_visible(false);
+            }
+        }
+    }
+
+    /// New content replaced the old: forget what belonged to the old (QR codes, pages of
+    /// items that are gone) and show the same place in the new content where it still exists.
+    fn content_replaced(&self) {
+        let mut state = self.inner.state.borrow_mut();
+        state.codes.clear();
+        state.pending_codes.clear();
+        let Some(content) = state.content.clone() else {
+            return;
+        };
+        let exists = |screen: &Screen| match screen {
+            Screen::Home | Screen::Search => true,
+            Screen::Item(id) => content.item(id).is_some(),
+            Screen::Column { id, .. } => content.columns.get(id).is_some(),
+        };
+        state.history.retain(|screen| exists(screen));
+        if !exists(&state.screen) {
+            state.screen = state.history.pop().unwrap_or(Screen::Home);
+        }
+        if let Screen::Column { page, .. } = &mut state.screen {
+            *page = 1;
+        }
+        if state
+            .column
+            .as_deref()
+            .is_some_and(|id| content.columns.get(id).is_none())
+        {
+            state.column = None;
+        }
+    }
+
     fn stay(&self) {
         self.inner.state.borrow_mut().idle.touched();
         if let Some(window) = self.window() {
@@ -706,6 +901,20 @@ impl Kiosk {
     /// Once a second: the clock, and the idle reset.
     pub fn second_passed(&self) {
         self.update_clock();
+        let close_install = {
+            let mut state = self.inner.state.borrow_mut();
+            match &mut state.install_closes_in {
+                Some(0) => true,
+                Some(left) => {
+                    *left -= 1;
+                    false
+                }
+                None => false,
+            }
+        };
+        if close_install {
+            self.dismiss_install();
+        }
         let step = {
             let mut state = self.inner.state.borrow_mut();
             let pristine = state.screen == Screen::Home
@@ -748,6 +957,7 @@ impl Kiosk {
         self.apply_language();
         self.fill_home();
         self.go_home();
+        self.dismiss_install();
     }
 
     fn update_clock(&self) {
@@ -1033,6 +1243,81 @@ impl Kiosk {
 }
 
 /// Where the word being typed starts: after the last space.
+/// What the panel says when an install from a stick ended: the outcome (1 installed, 2
+/// refused, 3 nothing new), the sentence, the technical reason, and whether a step failed.
+fn install_outcome(
+    result: &Result<crate::install::Record, crate::sync::Refusal>,
+    lang: Lang,
+) -> (i32, String, String, bool) {
+    use crate::sync::Refusal;
+    match result {
+        Ok(record) => (
+            1,
+            match lang {
+                Lang::Zh => format!(
+                    "已更新为“{}”（第 {} 版），共 {} 条信息。可以拔出U盘。",
+                    record.version, record.seq, record.item_count
+                ),
+                Lang::En => format!(
+                    "Updated to “{}” (no. {}), {} items. You can remove the USB stick.",
+                    record.version, record.seq, record.item_count
+                ),
+            },
+            String::new(),
+            false,
+        ),
+        Err(Refusal::NotNewer { seq }) => (
+            3,
+            match lang {
+                Lang::Zh => format!("U盘中的内容（第 {seq} 版）不比本机现有内容新，未作更改。"),
+                Lang::En => format!(
+                    "The content on the stick (no. {seq}) is not newer than this terminal's; nothing was changed."
+                ),
+            },
+            String::new(),
+            false,
+        ),
+        Err(Refusal::NoKeys) => (
+            2,
+            lang.pick(
+                "本机尚未配置内容签名公钥，无法安装。请联系技术人员。",
+                "No content signing key is set up on this terminal, so nothing can be installed. Please call IT.",
+            )
+            .into(),
+            String::new(),
+            true,
+        ),
+        Err(Refusal::Unreadable) => (
+            2,
+            lang.pick(
+                "读取U盘失败（可能已被拔出），本机内容未作更改。",
+                "The USB stick could not be read (was it removed?); nothing was changed.",
+            )
+            .into(),
+            String::new(),
+            true,
+        ),
+        Err(Refusal::Refused(reason)) => (
+            2,
+            lang.pick(
+                "内容包未通过校验，未安装。本机内容未作更改。",
+                "The bundle failed its checks and was not installed; nothing was changed.",
+            )
+            .into(),
+            capitalised(reason),
+            true,
+        ),
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 fn typed_tail_start(query: &str) -> usize {
     query.rfind(' ').map_or(0, |i| i + 1)
 }

@@ -17,6 +17,9 @@ pub enum Shot {
     Search(String),
     Item(String),
     Column(String),
+    /// The USB update panel: `usb:STEP` in progress (copy, verify, unpack, index, check,
+    /// switch), `usb:done` installed, `usb:refused` refused.
+    Usb(String),
 }
 
 impl std::str::FromStr for Shot {
@@ -28,8 +31,16 @@ impl std::str::FromStr for Shot {
             Some(("search", query)) => Ok(Shot::Search(query.to_owned())),
             Some(("item", id)) if !id.is_empty() => Ok(Shot::Item(id.to_owned())),
             Some(("column", id)) if !id.is_empty() => Ok(Shot::Column(id.to_owned())),
+            Some(("usb", stage))
+                if [
+                    "copy", "verify", "unpack", "index", "check", "switch", "done", "refused",
+                ]
+                .contains(&stage) =>
+            {
+                Ok(Shot::Usb(stage.to_owned()))
+            }
             _ => Err(format!(
-                "“{text}” is not a page: use home, search:QUERY, item:ID or column:ID"
+                "“{text}” is not a page: use home, search:QUERY, item:ID, column:ID or usb:STAGE"
             )),
         }
     }
@@ -103,6 +114,7 @@ pub fn render(
         }
         Shot::Item(id) => kiosk.open_item(id),
         Shot::Column(id) => kiosk.open_column(id),
+        Shot::Usb(stage) => stage_usb_install(&kiosk, stage),
     }
     if !kiosk.wait_until_idle(Duration::from_secs(60)) {
         return Err(ShotError::Timeout);
@@ -125,4 +137,45 @@ pub fn render(
         cause: err.to_string(),
     })?;
     Ok(())
+}
+
+/// Puts the USB update panel on screen at a stage, through the events a real install sends.
+fn stage_usb_install(kiosk: &Kiosk, stage: &str) {
+    use crate::install::{Progress, Record, Step};
+    use crate::sync::{Origin, Refusal, SyncEvent};
+    let origin = Origin::Usb("/media/kiosk-usb/sdb1/qljkq-12.kbundle".into());
+    kiosk.sync_event(SyncEvent::Started(origin.clone()));
+    let names = ["copy", "verify", "unpack", "index", "check", "switch"];
+    let upto = match stage {
+        "refused" => Step::Verify.position(),
+        _ => names
+            .iter()
+            .position(|n| *n == stage)
+            .unwrap_or(Step::ALL.len() - 1),
+    };
+    for step in &Step::ALL[..=upto] {
+        kiosk.sync_event(SyncEvent::Progress(Progress {
+            step: *step,
+            fraction: if step.position() == upto { 0.6 } else { 1.0 },
+        }));
+    }
+    let result = match stage {
+        "done" => Ok(Record {
+            site: "qljkq".into(),
+            seq: 12,
+            version: "2026年11月第2期".into(),
+            created: "2026-11-26T08:00:00Z".into(),
+            key_id: "0000000000000000".into(),
+            item_count: 151,
+            installed_at: 0,
+            from: "USB".into(),
+            release: "r0000000012".into(),
+            index_key: String::new(),
+        }),
+        "refused" => Err(Refusal::Refused(
+            "the bundle's signature does not match: it was changed after it was signed, or signed with another key (trusted: 9dcfabf964fc29c4)".into(),
+        )),
+        _ => return,
+    };
+    kiosk.sync_event(SyncEvent::Finished { origin, result });
 }

@@ -27,13 +27,20 @@ pub enum AppEvent {
         key: String,
         codes: Vec<Option<QrModules>>,
     },
+    /// Reloading newly installed content failed; the content shown stays.
+    ReloadFailed(String),
+    /// From the sync thread: an install's progress, its end, or a change of installed content.
+    Sync(crate::sync::SyncEvent),
 }
 
 /// What the screen asks of the worker.
 pub enum Job {
+    /// Load the content and open its index. A `reload` replaces what is shown only when both
+    /// succeed (else [`AppEvent::ReloadFailed`]); searches sent after it see the new content.
     Open {
         source: Option<PathBuf>,
         data_dir: DataDir,
+        reload: bool,
     },
     Search {
         generation: u64,
@@ -73,8 +80,25 @@ pub fn run(jobs: Receiver<Job>, events: Sender<AppEvent>, wake: Arc<dyn Fn() + S
 
 fn handle(job: Job, index: &mut Option<SearchIndex>, events: &Sender<AppEvent>) {
     match job {
-        Job::Open { source, data_dir } => {
+        Job::Open {
+            source,
+            data_dir,
+            reload,
+        } => {
             crate::search::words::warm_up();
+            if reload {
+                match open(source.as_deref(), &data_dir) {
+                    Ok((content, opened)) => {
+                        *index = Some(opened);
+                        let _ = events.send(AppEvent::ContentLoaded(Ok(Arc::new(content))));
+                        let _ = events.send(AppEvent::IndexReady(Ok(())));
+                    }
+                    Err(err) => {
+                        let _ = events.send(AppEvent::ReloadFailed(err));
+                    }
+                }
+                return;
+            }
             let origin = match resolve_content(source.as_deref(), &data_dir) {
                 Ok(origin) => origin,
                 Err(err) => {
@@ -133,4 +157,16 @@ fn handle(job: Job, index: &mut Option<SearchIndex>, events: &Sender<AppEvent>) 
             });
         }
     }
+}
+
+/// Loads the content and opens its index, both or neither.
+fn open(
+    source: Option<&std::path::Path>,
+    data_dir: &DataDir,
+) -> Result<(Content, SearchIndex), String> {
+    let origin = resolve_content(source, data_dir).map_err(|err| err.to_string())?;
+    let loaded = crate::source::load(origin.path()).map_err(|err| err.to_string())?;
+    let index = SearchIndex::open_or_build(origin.path(), &data_dir.index_dir())
+        .map_err(|err| err.to_string())?;
+    Ok((loaded.content, index))
 }

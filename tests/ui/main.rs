@@ -24,21 +24,28 @@ struct Screen {
 
 fn start() -> Screen {
     let data = tempfile::tempdir().unwrap();
+    let options = KioskOptions {
+        source: Some(sample_dir()),
+        data_dir: DataDir::new(data.path()),
+        idle_timeout: IDLE_TIMEOUT,
+        idle_countdown: 10,
+        utc_offset_minutes: 480,
+        english: false,
+        sync: None,
+    };
+    start_with(data, options)
+}
+
+fn sample_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("kiosk-data/sample")
+}
+
+fn start_with(data: tempfile::TempDir, options: KioskOptions) -> Screen {
     let window = AppWindow::new().unwrap();
     window
         .window()
         .set_size(slint::PhysicalSize::new(1920, 1080));
-    let kiosk = Kiosk::new(
-        &window,
-        KioskOptions {
-            source: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("kiosk-data/sample")),
-            data_dir: DataDir::new(data.path()),
-            idle_timeout: IDLE_TIMEOUT,
-            idle_countdown: 10,
-            utc_offset_minutes: 480,
-            english: false,
-        },
-    );
+    let kiosk = Kiosk::new(&window, options);
     let screen = Screen {
         window,
         kiosk,
@@ -49,6 +56,10 @@ fn start() -> Screen {
 }
 
 impl Screen {
+    fn kiosk_data(&self) -> DataDir {
+        DataDir::new(self._data.path().join("data"))
+    }
+
     /// Lets the worker finish and shows what it found.
     fn settle(&self) {
         assert!(
@@ -122,6 +133,8 @@ fn the_kiosk_screen_as_a_visitor_uses_it() {
     an_idle_screen_resets_for_the_next_visitor();
     elder_mode_and_english_apply_everywhere();
     the_catalogue_lists_a_column_newest_first();
+    installed_content_switches_live_between_two_searches();
+    a_usb_stick_installs_with_progress_on_screen_and_a_bad_one_is_refused();
 }
 
 fn typing_pinyin_on_the_keyboard_finds_the_business_licence_guide() {
@@ -297,4 +310,199 @@ fn the_catalogue_lists_a_column_newest_first() {
         .get_columns()
         .iter()
         .any(|c| c.selected && c.name == "规范性文件"));
+}
+
+// ---- content updates ----
+
+const NEW_TITLE: &str = "关于青岚智慧停车场建设项目的公告";
+
+/// The sample hall with one notice more (content version `n` ≥ 2), in a new folder.
+fn sample_plus(n: u64, dir: &std::path::Path) -> PathBuf {
+    let out = dir.join(format!("hall-{n}"));
+    copy_dir(&sample_dir(), &out);
+    let extra = format!(
+        "{{\"id\": \"n-new-{n}\", \"kind\": \"notice\", \"column\": \"tzgg\", \"title\": \"{NEW_TITLE}\", \"date\": \"2026-11-2{n}\"}}\n"
+    );
+    std::fs::write(out.join("items/extra.jsonl"), extra).unwrap();
+    out
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+fn bundle_of(
+    source: &std::path::Path,
+    seq: u64,
+    key: &kiosk::bundle::SecretKey,
+    out: &std::path::Path,
+) {
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let options = kiosk::bundle::BuildOptions {
+        source,
+        key,
+        seq,
+        version: Some(format!("2026年第{seq}期")),
+        created: 1_790_000_000,
+        level: 3,
+    };
+    kiosk::bundle::build(&options, out).unwrap();
+}
+
+/// A terminal with the sample hall installed as seq 1, watching `media/` for sticks.
+fn terminal(key: &kiosk::bundle::SecretKey) -> (Screen, PathBuf) {
+    let data = tempfile::tempdir().unwrap();
+    let root = data.path().to_path_buf();
+    let data_dir = DataDir::new(root.join("data"));
+    bundle_of(&sample_dir(), 1, key, &root.join("v1.kbundle"));
+    let trusted = [key.public()];
+    let request = kiosk::install::Request {
+        bundle: &root.join("v1.kbundle"),
+        from: "test".into(),
+        trusted: &trusted,
+        site: None,
+        limits: Default::default(),
+    };
+    kiosk::install::install(&data_dir, &request, &mut |_| {}).unwrap();
+    std::fs::create_dir_all(root.join("media")).unwrap();
+    let options = KioskOptions {
+        source: None,
+        data_dir: data_dir.clone(),
+        idle_timeout: IDLE_TIMEOUT,
+        idle_countdown: 10,
+        utc_offset_minutes: 480,
+        english: false,
+        sync: Some(kiosk::sync::SyncOptions {
+            data_dir,
+            trusted: Ok(vec![key.public()]),
+            site: None,
+            mount_roots: vec![root.join("media")],
+            network: Default::default(),
+            tick: Duration::from_millis(50),
+        }),
+    };
+    (start_with(data, options), root)
+}
+
+impl Screen {
+    /// Settles until `done` holds (the sync thread works on its own clock), or fails.
+    fn settle_until(&self, what: &str, done: impl Fn(&Screen) -> bool) {
+        for _ in 0..1200 {
+            self.settle();
+            if done(self) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("gave up waiting until {what}");
+    }
+}
+
+fn installed_content_switches_live_between_two_searches() {
+    let key = kiosk::bundle::SecretKey::from_seed([11; 32]);
+    let (screen, root) = terminal(&key);
+    screen.kiosk.set_query("智慧停车场 ".into());
+    screen.settle();
+    assert!(!screen.hit_titles().contains(&NEW_TITLE.to_owned()));
+
+    // An admin installs a newer bundle from a shell while a visitor has results on screen.
+    let v2 = sample_plus(2, &root);
+    bundle_of(&v2, 2, &key, &root.join("v2.kbundle"));
+    let trusted = [key.public()];
+    let request = kiosk::install::Request {
+        bundle: &root.join("v2.kbundle"),
+        from: "shell".into(),
+        trusted: &trusted,
+        site: None,
+        limits: Default::default(),
+    };
+    kiosk::install::install(&screen.kiosk_data(), &request, &mut |_| {}).unwrap();
+    screen.settle_until("the new content is searched", |s| {
+        s.hit_titles().contains(&NEW_TITLE.to_owned())
+    });
+    assert_eq!(
+        screen.kiosk.query(),
+        "智慧停车场 ",
+        "the visitor's search stays"
+    );
+    assert_eq!(screen.page(), Page::Search);
+    // The new item opens.
+    screen.kiosk.open_item("n-new-2");
+    screen.settle();
+    assert_eq!(screen.page(), Page::Item);
+    assert_eq!(
+        screen.window.global::<ItemAdapter>().get_item().title,
+        NEW_TITLE
+    );
+}
+
+fn a_usb_stick_installs_with_progress_on_screen_and_a_bad_one_is_refused() {
+    use kiosk::ui::InstallState;
+    let key = kiosk::bundle::SecretKey::from_seed([12; 32]);
+    let (screen, root) = terminal(&key);
+    let panel = || screen.window.global::<InstallState>();
+    assert!(!panel().get_visible());
+
+    // A stick with a newer bundle: the panel shows the steps, then says what was installed.
+    let v3 = sample_plus(3, &root);
+    bundle_of(&v3, 3, &key, &root.join("media/stick/qljkq-3.kbundle"));
+    screen.settle_until("the install ends", |_| {
+        panel().get_visible() && !panel().get_running()
+    });
+    assert_eq!(panel().get_outcome(), 1, "{}", panel().get_message());
+    let message = panel().get_message().to_string();
+    assert!(
+        message.contains("已更新为“2026年第3期”（第 3 版）"),
+        "{message}"
+    );
+    assert_eq!(panel().get_steps().iter().collect::<Vec<_>>(), vec![2; 6]);
+    screen.expect(&message);
+    screen.settle_until("the new content is shown", |s| {
+        s.kiosk.set_query("智慧停车场 ".into());
+        s.kiosk.wait_until_idle(Duration::from_secs(30));
+        s.hit_titles().contains(&NEW_TITLE.to_owned())
+    });
+    screen.tap("知道了");
+    assert!(!panel().get_visible());
+
+    // The stick comes out; another comes in with a bundle altered after signing.
+    std::fs::remove_dir_all(root.join("media/stick")).unwrap();
+    screen.settle();
+    std::thread::sleep(Duration::from_millis(200));
+    screen.settle();
+    let v4 = sample_plus(4, &root);
+    let file = root.join("media/stick2/qljkq-4.kbundle");
+    bundle_of(&v4, 4, &key, &file);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&file, bytes).unwrap();
+    screen.settle_until("the refusal is shown", |_| {
+        panel().get_visible() && !panel().get_running()
+    });
+    assert_eq!(panel().get_outcome(), 2);
+    assert!(
+        panel().get_message().contains("未通过校验"),
+        "{}",
+        panel().get_message()
+    );
+    assert!(
+        panel().get_reason().contains("checksum"),
+        "{}",
+        panel().get_reason()
+    );
+    let status = kiosk::install::status(&screen.kiosk_data());
+    assert_eq!(
+        status.current.map(|r| r.seq),
+        Some(3),
+        "the installed content is untouched"
+    );
 }
