@@ -21,6 +21,11 @@ pub enum Polled {
     UpToDate {
         seq: u64,
     },
+    /// The channel names a bundle this terminal refused before (same file, same keys): it is
+    /// not downloaded again until the channel names another.
+    RefusedBefore {
+        seq: u64,
+    },
     Installed(Record),
 }
 
@@ -83,6 +88,9 @@ struct State {
     channel_etag: Option<String>,
     /// The ETag of the bundle being downloaded, for `If-Range`.
     bundle_etag: Option<String>,
+    /// The bundle refused last: its SHA-256 and the trusted key ids then.
+    #[serde(default)]
+    refused: Option<String>,
 }
 
 impl Poller {
@@ -192,6 +200,14 @@ impl Poller {
             self.save_state(&state);
             return Ok(Polled::UpToDate { seq: channel.seq });
         }
+        let refusal_key = format!(
+            "{} {}",
+            channel.sha256,
+            crate::bundle::keys::ids(&self.trusted)
+        );
+        if state.refused.as_deref() == Some(refusal_key.as_str()) {
+            return Ok(Polled::RefusedBefore { seq: channel.seq });
+        }
         let bundle_url = self.url.join(&channel.bundle).map_err(|_| {
             SyncError::Channel(format!("it names a bad bundle address {}", channel.bundle))
         })?;
@@ -222,8 +238,14 @@ impl Poller {
             // Installed, or refused for good: this download is done with either way.
             let _ = std::fs::remove_file(&file);
             state.bundle_etag = None;
-            if outcome.is_ok() {
-                state.channel_etag = etag;
+            match &outcome {
+                Ok(_) => {
+                    state.channel_etag = etag;
+                    state.refused = None;
+                }
+                // A disk problem is this terminal's, not the bundle's: try it again later.
+                Err(InstallError::Io { .. } | InstallError::Copy { .. }) => {}
+                Err(_) => state.refused = Some(refusal_key),
             }
             self.save_state(&state);
         }
