@@ -1,10 +1,14 @@
 //! The integration tests: one binary, one module an area.
 
 mod bench;
+mod bundles;
 mod cli;
 mod config;
 mod corpus;
+mod crash;
+mod http;
 mod loader;
+mod network;
 mod props;
 mod qr;
 mod relevance;
