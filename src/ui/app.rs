@@ -745,6 +745,7 @@ impl Kiosk {
             lang.pick("本软件以 GNU 通用公共许可证第 3 版或更新版本（GPL-3.0-or-later）发布。", "Free software under the GNU General Public License, version 3 or later (GPL-3.0-or-later).").to_owned(),
             lang.pick("使用的组件：Slint（GPL-3.0）、tantivy（MIT）、jieba-rs（MIT）、SQLite（公有领域）、Noto Sans CJK SC 字体子集（SIL OFL 1.1），以及 README 所列的其他开源组件。", "Built with Slint (GPL-3.0), tantivy (MIT), jieba-rs (MIT), SQLite (public domain), a subset of the Noto Sans CJK SC font (SIL OFL 1.1) and the other open-source parts listed in the README.").to_owned(),
             content.unwrap_or_default(),
+            self.installed_text(lang),
         ]
         .join("\n\n");
         drop(state);
@@ -888,6 +889,23 @@ impl Kiosk {
             .is_some_and(|id| content.columns.get(id).is_none())
         {
             state.column = None;
+        }
+    }
+
+    /// The About panel's line on the installed content version, when installed content is shown.
+    fn installed_text(&self, lang: Lang) -> String {
+        if self.inner.options.source.is_some() {
+            return String::new();
+        }
+        let Some(record) = crate::install::status(&self.inner.options.data_dir).current else {
+            return lang
+                .pick("内容版本：内置示例内容", "Content version: the built-in sample")
+                .into();
+        };
+        let when = crate::content::format_local(record.installed_at, self.inner.options.utc_offset_minutes);
+        match lang {
+            Lang::Zh => format!("内容版本：“{}”（第 {} 版），{} 安装", record.version, record.seq, when),
+            Lang::En => format!("Content version: “{}” (no. {}), installed {}", record.version, record.seq, when),
         }
     }
 
