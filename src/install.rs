@@ -225,7 +225,15 @@ fn install_locked(
 
     // 2. Verify: signature and manifest, then site and seq, then the payload.
     report(Step::Verify, 0.0);
-    let verified = bundle::verify_header(&staged, request.trusted, &request.limits)?;
+    let verified = bundle::verify_header(&staged, request.trusted, &request.limits).map_err(
+        |err| match err {
+            // Name the file the admin gave, not the copy in staging/.
+            BundleError::NotABundle { .. } => BundleError::NotABundle {
+                path: request.bundle.to_owned(),
+            },
+            other => other,
+        },
+    )?;
     let status = status(data);
     let manifest = &verified.manifest;
     let terminal_site = request
@@ -334,10 +342,17 @@ fn install_locked(
     switch_link(data, CURRENT, &release)?;
     failpoint("switched");
     report(Step::Switch, 1.0);
-    write_high_water(data, manifest.seq)?;
-    append_history(data, "install", &record)?;
-    let _ = std::fs::remove_file(&staged);
-    clean_locked(data)?;
+    // The new content is live: what follows is bookkeeping, and its failure is not the install's
+    // (the high-water mark is also derived from the installed seqs).
+    for (what, outcome) in [
+        ("high-water mark", write_high_water(data, manifest.seq)),
+        ("history", append_history(data, "install", &record)),
+        ("cleanup", clean_locked(data)),
+    ] {
+        if let Err(err) = outcome {
+            tracing::warn!(cause = %err, "after installing: cannot update the {what}");
+        }
+    }
     tracing::info!(seq = record.seq, version = %record.version, from = %record.from, "content installed");
     Ok(record)
 }
@@ -573,6 +588,7 @@ fn clean_locked(data: &DataDir) -> Result<(), InstallError> {
             }
         }
     }
+    heal_previous(data)?;
     let keep: Vec<String> = [link_release(data, CURRENT), link_release(data, PREVIOUS)]
         .into_iter()
         .flatten()
@@ -601,6 +617,35 @@ fn clean_locked(data: &DataDir) -> Result<(), InstallError> {
     }
     for stray in [".current.new", ".previous.new", ".high-water.new"] {
         let _ = std::fs::remove_file(data.content_dir().join(stray));
+    }
+    Ok(())
+}
+
+/// After a crash between the two link switches of an install or a rollback, `previous` may point
+/// where `current` does: point it at the newest older release, if one is left.
+fn heal_previous(data: &DataDir) -> Result<(), InstallError> {
+    let Some(current) = link_release(data, CURRENT) else {
+        return Ok(());
+    };
+    if link_release(data, PREVIOUS).is_some_and(|p| p != current) {
+        return Ok(());
+    }
+    let Some(current_seq) = read_record(data, &current).map(|r| r.seq) else {
+        return Ok(());
+    };
+    // The newest release older than the current one (a newer one was never switched to).
+    let newest_other = std::fs::read_dir(data.releases_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| *name != current && !name.contains('.'))
+        .filter_map(|name| Some((read_record(data, &name)?.seq, name)))
+        .filter(|(seq, _)| *seq < current_seq)
+        .max();
+    if let Some((_, release)) = newest_other {
+        tracing::info!(release = %release, "restoring the rollback link after an interruption");
+        switch_link(data, PREVIOUS, &release)?;
     }
     Ok(())
 }

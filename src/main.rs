@@ -606,9 +606,10 @@ fn bundle(
     };
     let install_failed = |err: InstallError| match err {
         InstallError::Bundle(err) => refused(err),
-        InstallError::Io { .. } | InstallError::Copy { .. } | InstallError::Busy => {
-            Failure(3, err.to_string())
-        }
+        InstallError::Io { .. }
+        | InstallError::Copy { .. }
+        | InstallError::Busy
+        | InstallError::NothingToRollBack => Failure(3, err.to_string()),
         other => Failure(6, other.to_string()),
     };
     let mut out = std::io::stdout().lock();

@@ -144,6 +144,8 @@ pub fn next_seq(key_path: &Path, site: &str, out_dir: &Path) -> u64 {
 pub fn record_seq(key_path: &Path, site: &str, seq: u64) -> std::io::Result<()> {
     let path = seq_file(key_path);
     let text = std::fs::read_to_string(&path).unwrap_or_default();
+    // Never lower the record: an explicit lower --seq must not lower the next default.
+    let seq = seq.max(next_seq(key_path, site, Path::new("/nonexistent")) - 1);
     let mut lines: Vec<String> = text
         .lines()
         .filter(|line| line.split_once(' ').is_none_or(|(s, _)| s != site))

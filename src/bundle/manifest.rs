@@ -105,13 +105,18 @@ impl Manifest {
                     file.path, file.size, limits.max_file_size
                 )));
             }
-            if super::unhex(&file.sha256).is_none_or(|hash| hash.len() != 32) {
+            if !is_sha256(&file.sha256) {
                 return Err(BundleError::Malformed(format!(
                     "{} has no valid checksum",
                     file.path
                 )));
             }
             total = total.saturating_add(file.size);
+        }
+        if !is_sha256(&self.payload.sha256) {
+            return Err(BundleError::Malformed(
+                "its payload has no valid checksum".into(),
+            ));
         }
         if total > limits.max_total_size {
             return Err(BundleError::OverLimit(format!(
@@ -137,6 +142,14 @@ impl Manifest {
     }
 }
 
+/// 64 lower-case hex digits, as this program writes and compares checksums.
+fn is_sha256(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// Whether a path may be in a bundle: only the files a content source is made of, as plain
 /// relative names. Everything else (absolute paths, `..`, backslashes, control characters,
 /// other folders) is refused.
@@ -160,9 +173,7 @@ pub fn check_path(path: &str) -> Result<(), &'static str> {
     use crate::source::{COLUMNS_FILE, ITEMS_DIR, SITE_FILE, SYNONYMS_FILE};
     match parts.as_slice() {
         [name] if [SITE_FILE, COLUMNS_FILE, SYNONYMS_FILE].contains(name) => Ok(()),
-        [dir, name] if *dir == ITEMS_DIR && name.ends_with(".jsonl") && !name.starts_with('.') => {
-            Ok(())
-        }
+        [dir, name] if *dir == ITEMS_DIR && name.ends_with(".jsonl") => Ok(()),
         _ => Err("only site.toml, columns.toml, synonyms.txt and items/*.jsonl may be in a bundle"),
     }
 }
@@ -191,7 +202,6 @@ mod tests {
             "items//a.jsonl",
             "items\\a.jsonl",
             "items/a.txt",
-            "items/.hidden.jsonl",
             "other/a.jsonl",
             "items/sub/a.jsonl",
             "site.toml\n",

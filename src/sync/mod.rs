@@ -159,11 +159,11 @@ async fn install_blocking(
     origin: Origin,
     send: &Arc<dyn Fn(SyncEvent) + Send + Sync>,
 ) -> Result<Record, Refusal> {
+    send(SyncEvent::Started(origin.clone()));
     let trusted = match &options.trusted {
         Ok(keys) => keys.clone(),
         Err(err) => return Err(Refusal::Refused(err.clone())),
     };
-    send(SyncEvent::Started(origin.clone()));
     let data = options.data_dir.clone();
     let site = options.site.clone();
     let from = match &origin {

@@ -399,13 +399,33 @@ impl Poller {
                 total: channel.size,
             });
         }
-        let bytes = tokio::fs::read(&part).await.map_err(io(&part))?;
-        if crate::bundle::sha256_hex(&bytes) != channel.sha256 {
+        let hashing = part.clone();
+        let digest = tokio::task::spawn_blocking(move || file_sha256(&hashing))
+            .await
+            .unwrap_or_else(|_| Err(std::io::Error::other("hashing stopped")))
+            .map_err(io(&part))?;
+        if digest != channel.sha256 {
             let _ = tokio::fs::remove_file(&part).await;
             return Err(SyncError::Mismatch("its checksum differs".into()));
         }
         tokio::fs::rename(&part, &done).await.map_err(io(&done))?;
         Ok(done)
+    }
+}
+
+/// The SHA-256 of a file, read in pieces.
+fn file_sha256(path: &std::path::Path) -> std::io::Result<String> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hash = sha2::Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(crate::bundle::hex(&hash.finalize()));
+        }
+        hash.update(&buf[..n]);
     }
 }
 

@@ -899,13 +899,25 @@ impl Kiosk {
         }
         let Some(record) = crate::install::status(&self.inner.options.data_dir).current else {
             return lang
-                .pick("内容版本：内置示例内容", "Content version: the built-in sample")
+                .pick(
+                    "内容版本：内置示例内容",
+                    "Content version: the built-in sample",
+                )
                 .into();
         };
-        let when = crate::content::format_local(record.installed_at, self.inner.options.utc_offset_minutes);
+        let when = crate::content::format_local(
+            record.installed_at,
+            self.inner.options.utc_offset_minutes,
+        );
         match lang {
-            Lang::Zh => format!("内容版本：“{}”（第 {} 版），{} 安装", record.version, record.seq, when),
-            Lang::En => format!("Content version: “{}” (no. {}), installed {}", record.version, record.seq, when),
+            Lang::Zh => format!(
+                "内容版本：“{}”（第 {} 版），{} 安装",
+                record.version, record.seq, when
+            ),
+            Lang::En => format!(
+                "Content version: “{}” (no. {}), installed {}",
+                record.version, record.seq, when
+            ),
         }
     }
 

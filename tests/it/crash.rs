@@ -161,3 +161,41 @@ fn an_install_killed_at_any_moment_leaves_the_old_or_the_new_content() {
         versions[1], versions[2], whole
     );
 }
+
+#[test]
+fn a_rollback_killed_between_its_two_switches_still_has_a_way_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key(6);
+    let trusted = [key.public()];
+    let data = DataDir::new(dir.path().join("data"));
+    for seq in [1, 2] {
+        let bundle = build_bundle(hall(seq).path(), u64::from(seq), &key, dir.path());
+        let request = Request {
+            bundle: &bundle,
+            from: "test".into(),
+            trusted: &trusted,
+            site: None,
+            limits: Default::default(),
+        };
+        install::install(&data, &request, &mut |_| {}).unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kiosk"))
+        .arg("--data-dir")
+        .arg(data.root())
+        .args(["bundle", "rollback"])
+        .env("KIOSK_CONFIG", "/dev/null")
+        .env("KIOSK_FAILPOINT", "rolling-back")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_failpoint(&mut child, "rolling-back");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Both links point at version 2 now; the next start finds version 1 again for rollback.
+    assert_eq!(after_kill(&data), 2);
+    let status = install::status(&data);
+    assert_eq!(status.previous.map(|r| r.seq), Some(1));
+    install::rollback(&data).unwrap();
+    assert_eq!(shows(&data), 1);
+}
