@@ -19,6 +19,42 @@ pub struct Config {
     pub screen: ScreenConfig,
     pub bundles: BundlesConfig,
     pub network: NetworkConfig,
+    pub stats: StatsConfig,
+}
+
+/// Usage statistics: how long they are kept, where they are reported.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct StatsConfig {
+    /// Record usage events at all.
+    pub enabled: bool,
+    /// Events older than this many days are deleted.
+    pub retention_days: u32,
+    /// At most this many events are kept (the oldest go first).
+    pub max_events: u64,
+    /// Where to write the Prometheus text file for node_exporter's textfile collector
+    /// (e.g. /var/lib/prometheus/node-exporter/kiosk.prom); empty: none.
+    pub prometheus_file: String,
+    /// An HTTPS endpoint that receives batches of events as gzip JSON lines; empty: no upload.
+    pub upload_url: String,
+    /// Seconds between uploads (after a failure the wait doubles, up to six times this).
+    pub upload_interval_secs: u64,
+    /// Seconds an upload may take.
+    pub upload_timeout_secs: u64,
+}
+
+impl Default for StatsConfig {
+    fn default() -> StatsConfig {
+        StatsConfig {
+            enabled: true,
+            retention_days: 400,
+            max_events: 5_000_000,
+            prometheus_file: String::new(),
+            upload_url: String::new(),
+            upload_interval_secs: 300,
+            upload_timeout_secs: 30,
+        }
+    }
 }
 
 /// Where content bundles come from and whom they must be signed by.
@@ -197,6 +233,9 @@ impl Config {
         }
         if let Some(language) = env("KIOSK_LANGUAGE").filter(|v| !v.is_empty()) {
             self.screen.language = language;
+        }
+        if let Some(url) = env("KIOSK_STATS_UPLOAD_URL") {
+            self.stats.upload_url = url;
         }
         if let Some(url) = env("KIOSK_CHANNEL_URL") {
             self.network.channel_url = url;

@@ -10,6 +10,7 @@ pub mod install;
 pub mod qr;
 pub mod search;
 pub mod source;
+pub mod stats;
 pub mod sync;
 pub mod takeaway;
 pub mod text;
