@@ -81,6 +81,9 @@ enum Command {
     /// Content bundles: make signing keys, build, verify, install, roll back (docs/bundles.md)
     #[command(subcommand)]
     Bundle(BundleCommand),
+    /// Usage statistics: reports, export, upload, monitoring
+    #[command(subcommand)]
+    Stats(StatsCommand),
     /// Measure the search engine against SQLite FTS5 on a synthetic corpus (see docs/performance.md)
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -159,6 +162,47 @@ enum BundleCommand {
 }
 
 #[derive(Subcommand)]
+enum StatsCommand {
+    /// The usage report of a period: sessions, searches, what was not found, views, QR codes,
+    /// busiest hours, content versions
+    #[command(after_help = EXIT_CODES)]
+    Report {
+        /// First day, YYYY-MM-DD [default: 30 days ago]
+        #[arg(long, value_name = "DATE")]
+        from: Option<kiosk::content::Date>,
+        /// Last day, YYYY-MM-DD [default: today]
+        #[arg(long, value_name = "DATE")]
+        to: Option<kiosk::content::Date>,
+        /// md (Chinese, to read), csv or xlsx (spreadsheets), json (machines)
+        #[arg(long, default_value = "md", value_parser = ["md", "csv", "json", "xlsx"])]
+        format: String,
+        /// Write to FILE instead of standard output (needed for xlsx)
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Write the report in every format into DIR/kiosk-reports/ (as onto a USB stick)
+    #[command(after_help = EXIT_CODES)]
+    Export {
+        dir: PathBuf,
+        #[arg(long, value_name = "DATE")]
+        from: Option<kiosk::content::Date>,
+        #[arg(long, value_name = "DATE")]
+        to: Option<kiosk::content::Date>,
+    },
+    /// Send the events not yet delivered to the collector (stats.upload_url) once
+    #[command(after_help = EXIT_CODES)]
+    Upload {
+        /// The collector URL [default: the config's stats.upload_url]
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Print the Prometheus text-format metrics (what the running kiosk writes to
+    /// stats.prometheus_file)
+    #[command(after_help = EXIT_CODES)]
+    Metrics,
+}
+
+#[derive(Subcommand)]
 enum BenchCommand {
     /// Generate a corpus, build both indexes, time the query sets and print the figures
     Search {
@@ -210,6 +254,18 @@ enum BenchCommand {
         data_dir: PathBuf,
         #[arg(long, default_value = "yingyezhizhao")]
         typed: String,
+    },
+    /// Time what recording usage events costs the screen's thread (see docs/performance.md)
+    Record {
+        /// Events a second
+        #[arg(long, default_value_t = 1000)]
+        rate: u32,
+        /// How many seconds
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
+        /// (For the crash test.) Record into DB until killed, printing what was committed
+        #[arg(long, value_name = "DB")]
+        child: Option<PathBuf>,
     },
     /// (Run by `bench search`.) Open an index and run one query in this fresh process, printing
     /// the timings as JSON
@@ -378,6 +434,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Search(args) => search(args, &data_dir),
         Command::Bench(command) => bench(command),
         Command::Bundle(command) => bundle(command, &loaded_config.config, &data_dir),
+        Command::Stats(command) => stats(command, &loaded_config.config, &data_dir),
         Command::Run(args) => run_screen(args, &loaded_config.config, data_dir),
         Command::Screenshot(args) => screenshot(args, &loaded_config.config, data_dir),
     }
@@ -392,6 +449,71 @@ fn kiosk_options(source: Option<PathBuf>, config: &Config, data_dir: DataDir) ->
         utc_offset_minutes: config.screen.utc_offset_minutes,
         english: config.screen.language == "en",
         sync: None,
+        recorder: kiosk::stats::Recorder::disabled(),
+    }
+}
+
+/// Uploads statistics in the background when a collector is configured.
+fn start_upload(config: &Config, data_dir: &DataDir) {
+    let url = config.stats.upload_url.trim();
+    if url.is_empty() {
+        return;
+    }
+    let uploader = match kiosk::stats::upload::Uploader::new(
+        url,
+        std::time::Duration::from_secs(config.stats.upload_timeout_secs.max(1)),
+    ) {
+        Ok(uploader) => uploader,
+        Err(err) => {
+            tracing::error!(cause = %err, "statistics upload is off");
+            return;
+        }
+    };
+    let interval = std::time::Duration::from_secs(config.stats.upload_interval_secs.max(10));
+    let db = data_dir.stats_db();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let started = std::thread::Builder::new()
+        .name("kiosk-upload".into())
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime.block_on(kiosk::stats::upload::run(
+                    uploader,
+                    db,
+                    interval,
+                    interval / 5,
+                    stop,
+                )),
+                Err(err) => tracing::error!(cause = %err, "statistics upload is off"),
+            }
+        });
+    if let Err(err) = started {
+        tracing::error!(cause = %err, "statistics upload is off");
+    }
+}
+
+/// The statistics writer of the running terminal (disabled in the config: records nothing).
+fn recorder(config: &Config, data_dir: &DataDir) -> kiosk::stats::Recorder {
+    if !config.stats.enabled {
+        return kiosk::stats::Recorder::disabled();
+    }
+    let options = kiosk::stats::WriterOptions {
+        retention_days: config.stats.retention_days,
+        max_events: config.stats.max_events,
+        prometheus_file: Some(config.stats.prometheus_file.trim())
+            .filter(|f| !f.is_empty())
+            .map(PathBuf::from),
+        data_dir: Some(data_dir.clone()),
+        ..Default::default()
+    };
+    match kiosk::stats::Recorder::start(&data_dir.stats_db(), &config.terminal.id, options) {
+        Ok(recorder) => recorder,
+        Err(err) => {
+            tracing::error!(cause = %err, "usage statistics are off: the store cannot be opened");
+            kiosk::stats::Recorder::disabled()
+        }
     }
 }
 
@@ -411,8 +533,13 @@ fn run_screen(args: RunArgs, config: &Config, data_dir: DataDir) -> Result<ExitC
     if let Err(err) = kiosk::install::clean_leftovers(&data_dir) {
         tracing::warn!(cause = %err, "cannot clean up after an interrupted install");
     }
+    let recorder = recorder(config, &data_dir);
+    if recorder.is_enabled() {
+        start_upload(config, &data_dir);
+    }
     let options = KioskOptions {
         sync: Some(sync_options(config, &data_dir)),
+        recorder,
         ..kiosk_options(args.source, config, data_dir)
     };
     let fullscreen = args.fullscreen || config.screen.fullscreen;
@@ -558,6 +685,30 @@ fn bench(command: BenchCommand) -> Result<ExitCode, Failure> {
             };
             kiosk::ui::probe::run(options, &typed, &mut std::io::stdout().lock())
                 .map_err(|err| Failure(5, err))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Record {
+            rate,
+            seconds,
+            child,
+        } => {
+            use kiosk::bench::record;
+            if let Some(db) = child {
+                record::writer_child(&db, rate, &mut std::io::stdout().lock())
+                    .map_err(|err| Failure(3, err))?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let dir =
+                std::env::temp_dir().join(format!("kiosk-bench-record-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let cost = record::measure(&dir.join("stats.sqlite"), rate, seconds)
+                .map_err(|err| Failure(3, err));
+            let _ = std::fs::remove_dir_all(&dir);
+            let command = std::iter::once("kiosk".to_owned())
+                .chain(std::env::args().skip(1))
+                .collect::<Vec<_>>()
+                .join(" ");
+            print!("{}", record::render(&cost?, &command));
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Open { index, query, then } => {
@@ -837,6 +988,106 @@ fn bundle(
                 Err(err @ SyncError::Channel(_)) => return Err(Failure(6, err.to_string())),
                 Err(err) => return Err(Failure(7, err.to_string())),
             }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn stats(command: StatsCommand, config: &Config, data_dir: &DataDir) -> Result<ExitCode, Failure> {
+    use kiosk::stats::{self, report};
+    let offset = config.screen.utc_offset_minutes;
+    let db = data_dir.stats_db();
+    let period = |from: Option<kiosk::content::Date>, to: Option<kiosk::content::Date>| {
+        let recent = stats::recent_days(30, offset);
+        let period = report::Period {
+            from: from.unwrap_or(recent.from),
+            to: to.unwrap_or(recent.to),
+        };
+        if period.from > period.to {
+            return Err(Failure(
+                2,
+                format!("--from {} is after --to {}", period.from, period.to),
+            ));
+        }
+        Ok(period)
+    };
+    let store_failed = |err: stats::StoreError| Failure(3, err.to_string());
+    match command {
+        StatsCommand::Report {
+            from,
+            to,
+            format,
+            out,
+        } => {
+            let period = period(from, to)?;
+            let report = stats::report_from(&db, &period, offset, &config.terminal.id)
+                .map_err(store_failed)?;
+            let bytes = match format.as_str() {
+                "csv" => report::to_csv(&report).into_bytes(),
+                "json" => format!("{:#}\n", report::to_json(&report)).into_bytes(),
+                "xlsx" => {
+                    if out.is_none() {
+                        return Err(Failure(2, "an xlsx report needs -o FILE.xlsx".into()));
+                    }
+                    report::to_xlsx(&report).map_err(|err| Failure(3, err))?
+                }
+                _ => report::to_markdown(&report).into_bytes(),
+            };
+            match out {
+                Some(file) => std::fs::write(&file, bytes)
+                    .map_err(|err| Failure(3, format!("cannot write {}: {err}", file.display())))?,
+                None => {
+                    let _ = std::io::stdout().lock().write_all(&bytes);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        StatsCommand::Export { dir, from, to } => {
+            let period = period(from, to)?;
+            let report = stats::report_from(&db, &period, offset, &config.terminal.id)
+                .map_err(store_failed)?;
+            let files = stats::export(&report, &dir)
+                .map_err(|err| Failure(3, format!("cannot write into {}: {err}", dir.display())))?;
+            for file in files {
+                println!("{}", file.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        StatsCommand::Upload { url } => {
+            let url = url.unwrap_or_else(|| config.stats.upload_url.clone());
+            if url.trim().is_empty() {
+                return Err(Failure(
+                    2,
+                    "no collector URL: pass --url or set stats.upload_url in the config".into(),
+                ));
+            }
+            let uploader = stats::upload::Uploader::new(
+                url.trim(),
+                std::time::Duration::from_secs(config.stats.upload_timeout_secs.max(1)),
+            )
+            .map_err(|err| Failure(2, err.to_string()))?;
+            let store = std::sync::Mutex::new(stats::Store::open(&db).map_err(store_failed)?);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|err| Failure(3, format!("cannot start: {err}")))?;
+            let uploaded = runtime
+                .block_on(uploader.upload_once(&store))
+                .map_err(|err| Failure(7, err.to_string()))?;
+            println!(
+                "uploaded {} events in {} batches to {}",
+                uploaded.events,
+                uploaded.batches,
+                uploader.url()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        StatsCommand::Metrics => {
+            let store = stats::Store::open(&db).map_err(store_failed)?;
+            print!(
+                "{}",
+                stats::prometheus::current(&store, Some(data_dir)).map_err(store_failed)?
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -9,6 +9,7 @@
 pub mod corpus;
 pub mod fts5;
 pub mod queries;
+pub mod record;
 pub mod report;
 pub mod startup;
 

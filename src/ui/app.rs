@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::rc::{Rc, Weak};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use slint::{
     ComponentHandle, Image, ModelRc, Rgba8Pixel, SharedPixelBuffer, SharedString, VecModel,
@@ -44,6 +44,8 @@ pub struct KioskOptions {
     /// Watch USB sticks, the network channel and the installed content (a real terminal);
     /// `None` for screenshots and tests that do not need it.
     pub sync: Option<crate::sync::SyncOptions>,
+    /// Where usage events go (disabled: nowhere).
+    pub recorder: crate::stats::Recorder,
 }
 
 /// Where the visitor is.
@@ -84,6 +86,14 @@ struct State {
     /// its outcome goes away by itself.
     install_step: usize,
     install_closes_in: Option<u32>,
+    /// The visitor's session, search and view, for the statistics.
+    usage: super::usage::Usage,
+    /// When the newest search was sent (its latency is measured on screen).
+    search_sent_at: Option<Instant>,
+    /// The item and code index whose QR code was last recorded as shown.
+    shown_code: Option<(String, usize)>,
+    /// The installed content's seq, to notice a new install.
+    content_seq: Option<u64>,
 }
 
 struct Inner {
@@ -101,6 +111,17 @@ impl Drop for Inner {
     fn drop(&mut self) {
         self.sync_stop
             .store(true, std::sync::atomic::Ordering::SeqCst);
+        let recorder = &self.options.recorder;
+        if let Ok(mut state) = self.state.try_borrow_mut() {
+            for event in state
+                .usage
+                .end(crate::stats::EndReason::Stop, Instant::now())
+            {
+                recorder.record(event);
+            }
+        }
+        recorder.record(crate::stats::EventKind::Stopped);
+        recorder.flush();
     }
 }
 
@@ -168,6 +189,10 @@ impl Kiosk {
             reloading: false,
             install_step: 0,
             install_closes_in: None,
+            usage: Default::default(),
+            search_sent_at: None,
+            shown_code: None,
+            content_seq: None,
         };
         let inner = Rc::new(Inner {
             window: window.as_weak(),
@@ -180,6 +205,17 @@ impl Kiosk {
         });
         CURRENT.with(|c| *c.borrow_mut() = Rc::downgrade(&inner));
         let kiosk = Kiosk { inner };
+        let installed = options
+            .source
+            .is_none()
+            .then(|| crate::install::status(&options.data_dir).current)
+            .flatten();
+        kiosk.inner.state.borrow_mut().content_seq = installed.as_ref().map(|r| r.seq);
+        options.recorder.record(crate::stats::EventKind::Started {
+            program: env!("CARGO_PKG_VERSION").into(),
+            content_seq: installed.as_ref().map(|r| r.seq),
+            content_version: installed.map(|r| r.version),
+        });
         kiosk.wire(window);
         kiosk.apply_language();
         kiosk.update_clock();
@@ -227,12 +263,7 @@ impl Kiosk {
                 });
             }};
         }
-        on!(Activity, on_touched, |k| k
-            .inner
-            .state
-            .borrow_mut()
-            .idle
-            .touched());
+        on!(Activity, on_touched, |k| k.touched());
         on!(AppState, on_go_home, |k| k.go_home());
         on!(AppState, on_go_back, |k| k.go_back());
         on!(AppState, on_toggle_elder, |k| k.toggle_elder());
@@ -252,7 +283,7 @@ impl Kiosk {
         on!(SearchAdapter, on_edited, |k, text| k
             .set_query(text.to_string()));
         on!(SearchAdapter, on_submit, |k| k.submit());
-        on!(SearchAdapter, on_open_item, |k, id| k.open_item(&id));
+        on!(SearchAdapter, on_open_item, |k, id| k.open_result(&id));
         on!(SearchAdapter, on_pick_kind, |k, id| k.pick_kind(&id));
         on!(SearchAdapter, on_pick_column, |k, id| k.pick_column(&id));
         on!(SearchAdapter, on_set_sort_by_date, |k, by_date| k
@@ -266,6 +297,8 @@ impl Kiosk {
         on!(ColumnAdapter, on_previous_page, |k| k.turn_column_page(-1));
         on!(ColumnAdapter, on_next_page, |k| k.turn_column_page(1));
         on!(ItemAdapter, on_open_item, |k, id| k.open_item(&id));
+        on!(ItemAdapter, on_chose_code, |k, index| k
+            .code_shown(index.max(0) as usize));
         on!(InstallState, on_dismiss, |k| k.dismiss_install());
     }
 
@@ -407,7 +440,24 @@ impl Kiosk {
                 }
                 search.set_searching(false);
                 match results {
-                    Ok(results) => state.results = Some(results),
+                    Ok(results) => {
+                        let latency_ms = state
+                            .search_sent_at
+                            .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
+                        let searched = super::usage::Searched {
+                            query: if results.blank {
+                                String::new()
+                            } else {
+                                results.query.clone()
+                            },
+                            kind: state.kind.map(|k| k.as_str().to_owned()),
+                            column: state.column.clone(),
+                            results: results.total as u64,
+                            latency_ms,
+                        };
+                        state.usage.searched(searched);
+                        state.results = Some(results);
+                    }
                     Err(err) => {
                         tracing::error!(cause = %err, "search failed");
                         state.results = None;
@@ -436,6 +486,7 @@ impl Kiosk {
     }
 
     fn go_home(&self) {
+        self.end_session(crate::stats::EndReason::Home);
         {
             let mut state = self.inner.state.borrow_mut();
             state.screen = Screen::Home;
@@ -523,6 +574,13 @@ impl Kiosk {
 
     fn submit(&self) {
         self.show_keyboard(false);
+        let settled = self
+            .inner
+            .state
+            .borrow_mut()
+            .usage
+            .settle_search(Instant::now());
+        self.record(settled);
         let query = self.inner.state.borrow().query.clone();
         if !query.ends_with(' ') && !query.is_empty() {
             // A submitted query is finished: its last word is no longer a prefix.
@@ -631,6 +689,7 @@ impl Kiosk {
             request,
             typed,
         };
+        state.search_sent_at = Some(Instant::now());
         drop(state);
         if let Some(window) = self.window() {
             window.global::<SearchAdapter>().set_searching(true);
@@ -641,6 +700,7 @@ impl Kiosk {
     }
 
     pub fn open_column(&self, id: &str) {
+        self.column_browsed(id);
         self.navigate(Screen::Column {
             id: id.to_owned(),
             page: 1,
@@ -649,6 +709,7 @@ impl Kiosk {
 
     fn pick_column_page(&self, id: &str) {
         // Choosing another column replaces the catalogue page instead of stacking up history.
+        self.column_browsed(id);
         let mut state = self.inner.state.borrow_mut();
         if let Screen::Column { .. } = state.screen {
             state.screen = Screen::Column {
@@ -697,6 +758,7 @@ impl Kiosk {
         if let Some(window) = self.window() {
             window.global::<Theme>().set_elder(elder);
         }
+        self.record_in_session(|session| crate::stats::EventKind::ElderMode { session, on: elder });
     }
 
     pub fn toggle_language(&self) {
@@ -708,6 +770,11 @@ impl Kiosk {
                 Lang::Zh
             };
         }
+        let lang = if self.lang() == Lang::En { "en" } else { "zh" };
+        self.record_in_session(|session| crate::stats::EventKind::Language {
+            session,
+            lang: lang.into(),
+        });
         self.apply_language();
         self.fill_home();
         self.show();
@@ -768,6 +835,20 @@ impl Kiosk {
                     return; // this screen shows a named source, not the installed content
                 }
                 tracing::info!("the installed content changed; loading it");
+                if let Some(record) = crate::install::status(&self.inner.options.data_dir).current {
+                    let mut state = self.inner.state.borrow_mut();
+                    if state.content_seq != Some(record.seq) {
+                        state.content_seq = Some(record.seq);
+                        drop(state);
+                        self.inner.options.recorder.record(
+                            crate::stats::EventKind::ContentInstalled {
+                                seq: record.seq,
+                                version: record.version,
+                                from: record.from,
+                            },
+                        );
+                    }
+                }
                 self.inner.state.borrow_mut().reloading = true;
                 let _ = self.inner.jobs.send(Job::Open {
                     source: None,
@@ -921,6 +1002,175 @@ impl Kiosk {
         }
     }
 
+    // ---- usage statistics ----
+
+    fn record(&self, events: Vec<crate::stats::EventKind>) {
+        for event in events {
+            self.inner.options.recorder.record(event);
+        }
+    }
+
+    /// Records an event of the visitor's session (starting one if needed).
+    fn record_in_session(&self, make: impl FnOnce(String) -> crate::stats::EventKind) {
+        let mut events = Vec::new();
+        let session = self
+            .inner
+            .state
+            .borrow_mut()
+            .usage
+            .session(Instant::now(), &mut events);
+        events.push(make(session));
+        self.record(events);
+    }
+
+    fn touched(&self) {
+        let events = {
+            let mut state = self.inner.state.borrow_mut();
+            state.idle.touched();
+            state.usage.touched(Instant::now())
+        };
+        self.record(events);
+    }
+
+    fn end_session(&self, reason: crate::stats::EndReason) {
+        let events = {
+            let mut state = self.inner.state.borrow_mut();
+            state.shown_code = None;
+            state.usage.end(reason, Instant::now())
+        };
+        self.record(events);
+    }
+
+    fn column_browsed(&self, id: &str) {
+        let name = self
+            .inner
+            .state
+            .borrow()
+            .content
+            .as_ref()
+            .map(|c| c.columns.path(id).join(" / "))
+            .unwrap_or_default();
+        self.record_in_session(|session| crate::stats::EventKind::ColumnBrowsed {
+            session,
+            column: id.to_owned(),
+            column_name: name,
+        });
+    }
+
+    /// A result opened from the search page: recorded with its rank, then opened.
+    fn open_result(&self, id: &str) {
+        let rank = {
+            let state = self.inner.state.borrow();
+            state.results.as_ref().and_then(|results| {
+                let at = results.hits.iter().position(|h| h.id == id)?;
+                Some((state.page - 1) * PAGE_SIZE + at + 1)
+            })
+        };
+        if let Some(rank) = rank {
+            let mut events = self
+                .inner
+                .state
+                .borrow_mut()
+                .usage
+                .settle_search(Instant::now());
+            let (query, title) = {
+                let state = self.inner.state.borrow();
+                let title = state
+                    .content
+                    .as_ref()
+                    .and_then(|c| c.item(id))
+                    .map(|i| i.title.clone())
+                    .unwrap_or_default();
+                (state.usage.last_query(), title)
+            };
+            let mut start = Vec::new();
+            let session = self
+                .inner
+                .state
+                .borrow_mut()
+                .usage
+                .session(Instant::now(), &mut start);
+            events.extend(start);
+            events.push(crate::stats::EventKind::ResultOpened {
+                session,
+                query,
+                item: id.to_owned(),
+                title,
+                rank: rank as u32,
+            });
+            self.record(events);
+        }
+        self.open_item(id);
+    }
+
+    /// The visitor chose the item's code at `index` (the first is shown without choosing).
+    pub fn code_shown(&self, index: usize) {
+        let (item, kind) = {
+            let state = self.inner.state.borrow();
+            let Screen::Item(id) = &state.screen else {
+                return;
+            };
+            if state.shown_code.as_ref() == Some(&(id.clone(), index)) {
+                return;
+            }
+            let Some(item) = state.content.as_ref().and_then(|c| c.item(id)).cloned() else {
+                return;
+            };
+            let takeaways = takeaway::takeaways(&item);
+            let Some(takeaway) = takeaways.get(index) else {
+                return;
+            };
+            (item, takeaway.kind)
+        };
+        self.inner.state.borrow_mut().shown_code = Some((item.id.clone(), index));
+        let code = match kind {
+            takeaway::Kind::Page => "page",
+            takeaway::Kind::Checklist => "checklist",
+            takeaway::Kind::Online => "online",
+            takeaway::Kind::Attachment(_) => "attachment",
+        };
+        self.record_in_session(|session| crate::stats::EventKind::QrShown {
+            session,
+            item: item.id.clone(),
+            title: item.title.clone(),
+            code: code.into(),
+        });
+    }
+
+    /// Tells the statistics what is on screen: leaving the search page settles its search;
+    /// an item on screen starts its view (and shows its first code).
+    fn track_screen(&self) {
+        let now = Instant::now();
+        let (screen, viewed) = {
+            let state = self.inner.state.borrow();
+            let viewed = match &state.screen {
+                Screen::Item(id) => state.content.as_ref().and_then(|c| {
+                    let item = c.item(id)?;
+                    Some(super::usage::Viewed {
+                        item: item.id.clone(),
+                        title: item.title.clone(),
+                        column: item.column.clone(),
+                        column_name: c.columns.path(&item.column).join(" / "),
+                    })
+                }),
+                _ => None,
+            };
+            (state.screen.clone(), viewed)
+        };
+        let mut events = Vec::new();
+        {
+            let mut state = self.inner.state.borrow_mut();
+            if screen != Screen::Search {
+                events.extend(state.usage.settle_search(now));
+            }
+            events.extend(state.usage.showing(viewed, now));
+        }
+        self.record(events);
+        if let Screen::Item(_) = screen {
+            self.code_shown(0);
+        }
+    }
+
     fn stay(&self) {
         self.inner.state.borrow_mut().idle.touched();
         if let Some(window) = self.window() {
@@ -931,6 +1181,8 @@ impl Kiosk {
     /// Once a second: the clock, and the idle reset.
     pub fn second_passed(&self) {
         self.update_clock();
+        let settled = self.inner.state.borrow_mut().usage.tick(Instant::now());
+        self.record(settled);
         let close_install = {
             let mut state = self.inner.state.borrow_mut();
             match &mut state.install_closes_in {
@@ -970,6 +1222,7 @@ impl Kiosk {
 
     /// Back to home with nothing of the last visitor left: query, filters, history, settings.
     pub fn reset_for_next_visitor(&self) {
+        self.end_session(crate::stats::EndReason::Idle);
         {
             let mut state = self.inner.state.borrow_mut();
             state.elder = false;
@@ -1156,6 +1409,7 @@ impl Kiosk {
 
     /// Shows the current screen.
     fn show(&self) {
+        self.track_screen();
         let Some(window) = self.window() else { return };
         let state = self.inner.state.borrow();
         let app = window.global::<AppState>();

@@ -8,6 +8,7 @@ pub mod app;
 pub mod idle;
 pub mod probe;
 pub mod screenshot;
+pub mod usage;
 pub mod view;
 pub mod worker;
 

@@ -1,6 +1,7 @@
 //! A small real HTTP/1.1 static file server on 127.0.0.1 for the network tests: strong ETags,
-//! `If-None-Match`, `Range: bytes=N-` with `If-Range`, a log of every request, and scripted
-//! faults (an error status, a dropped connection, a stall).
+//! `If-None-Match`, `Range: bytes=N-` with `If-Range`, handlers for POST requests (bodies read
+//! by `Content-Length`), a log of every request, and scripted faults (an error status, a
+//! dropped connection, a stall).
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
@@ -14,17 +15,30 @@ use std::time::Duration;
 /// thread outlives a broken test for long; the tests never depend on it.
 const SOCKET_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The most a request body may be.
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
 /// A scripted fault for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
-    /// Answer with this status and an empty body.
+    /// Answer with this status and an empty body (a POST handler does not run).
     Status(u16),
-    /// Send the response's headers (with the full `Content-Length`), then only the first `after`
-    /// body bytes, then close the connection.
+    /// Handle the request (a POST handler runs), send the response's headers (with the full
+    /// `Content-Length`), then only the first `after` body bytes, then close the connection.
     Cut { after: usize },
-    /// Read the request and never answer (until the server is dropped).
+    /// Read and handle the request (a POST handler runs) and never answer (until the server is
+    /// dropped).
     Stall,
 }
+
+/// What a POST handler answers.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+type Handler = Arc<dyn Fn(&Request) -> Response + Send + Sync>;
 
 /// One request the server received.
 #[derive(Debug, Clone)]
@@ -33,6 +47,8 @@ pub struct Request {
     pub path: String,
     /// Header names lowercased, in the order received.
     pub headers: Vec<(String, String)>,
+    /// The body (as many bytes as `Content-Length` said).
+    pub body: Vec<u8>,
     /// The status answered; `None` for a stall.
     pub status: Option<u16>,
 }
@@ -50,6 +66,7 @@ impl Request {
 #[derive(Default)]
 struct Inner {
     files: HashMap<String, Vec<u8>>,
+    handlers: HashMap<String, Handler>,
     faults: HashMap<String, VecDeque<Fault>>,
     requests: Vec<Request>,
     stopped: bool,
@@ -101,6 +118,16 @@ impl Server {
     pub fn put(&self, path: &str, bytes: impl Into<Vec<u8>>) {
         let mut inner = self.shared.inner.lock().unwrap();
         inner.files.insert(path.to_owned(), bytes.into());
+    }
+
+    /// Answers POST requests for `path` with `handler` from now on.
+    pub fn on_post(
+        &self,
+        path: &str,
+        handler: impl Fn(&Request) -> Response + Send + Sync + 'static,
+    ) {
+        let mut inner = self.shared.inner.lock().unwrap();
+        inner.handlers.insert(path.to_owned(), Arc::new(handler));
     }
 
     /// The next `times` requests for `path` meet `fault`, after any faults already scripted.
@@ -212,8 +239,10 @@ fn respond(request: &Request, file: Option<&Vec<u8>>) -> (u16, Vec<(String, Stri
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        204 => "No Content",
         206 => "Partial Content",
         304 => "Not Modified",
+        400 => "Bad Request",
         404 => "Not Found",
         416 => "Range Not Satisfiable",
         500 => "Internal Server Error",
@@ -228,27 +257,52 @@ fn serve(mut stream: TcpStream, shared: &Shared) {
     let Some((method, path, headers)) = read_head(&mut stream) else {
         return;
     };
+    let length = headers
+        .iter()
+        .find(|(name, _)| name == "content-length")
+        .and_then(|(_, value)| value.parse::<usize>().ok())
+        .unwrap_or(0);
+    if length > MAX_BODY {
+        return;
+    }
+    let mut body = vec![0u8; length];
+    if stream.read_exact(&mut body).is_err() {
+        return;
+    }
     let mut request = Request {
         method,
         path,
         headers,
+        body,
         status: None,
     };
-    let (fault, answer) = {
+    let (fault, handler) = {
         let mut inner = shared.inner.lock().unwrap();
         let fault = inner
             .faults
             .get_mut(&request.path)
             .and_then(VecDeque::pop_front);
-        let answer = match fault {
-            Some(Fault::Status(status)) => Some((status, Vec::new(), Vec::new())),
-            Some(Fault::Stall) => None,
-            _ => Some(respond(&request, inner.files.get(&request.path))),
+        let handler = match request.method.as_str() {
+            "POST" => inner.handlers.get(&request.path).cloned(),
+            _ => None,
         };
-        request.status = answer.as_ref().map(|(status, _, _)| *status);
-        inner.requests.push(request.clone());
-        (fault, answer)
+        (fault, handler)
     };
+    // The handler runs without the server's lock, so it may take its time or use the server.
+    let answer = match (fault, handler) {
+        (Some(Fault::Status(status)), _) => (status, Vec::new(), Vec::new()),
+        (_, Some(handler)) => {
+            let response = handler(&request);
+            (response.status, Vec::new(), response.body)
+        }
+        (_, None) => respond(
+            &request,
+            shared.inner.lock().unwrap().files.get(&request.path),
+        ),
+    };
+    let answer = (fault != Some(Fault::Stall)).then_some(answer);
+    request.status = answer.as_ref().map(|(status, _, _)| *status);
+    shared.inner.lock().unwrap().requests.push(request.clone());
     let Some((status, headers, body)) = answer else {
         // A stall: hold the connection open, answering nothing, until the server stops.
         let mut inner = shared.inner.lock().unwrap();

@@ -15,4 +15,6 @@ mod relevance;
 mod sample;
 mod screens;
 mod search;
+mod stats_report;
+mod stats_upload;
 mod support;

@@ -32,6 +32,7 @@ fn start() -> Screen {
         utc_offset_minutes: 480,
         english: false,
         sync: None,
+        recorder: Default::default(),
     };
     start_with(data, options)
 }
@@ -134,6 +135,7 @@ fn the_kiosk_screen_as_a_visitor_uses_it() {
     elder_mode_and_english_apply_everywhere();
     the_catalogue_lists_a_column_newest_first();
     installed_content_switches_live_between_two_searches();
+    a_visitor_session_records_exactly_these_events();
     a_usb_stick_installs_with_progress_on_screen_and_a_bad_one_is_refused();
 }
 
@@ -388,6 +390,7 @@ fn terminal(key: &kiosk::bundle::SecretKey) -> (Screen, PathBuf) {
             network: Default::default(),
             tick: Duration::from_millis(50),
         }),
+        recorder: Default::default(),
     };
     (start_with(data, options), root)
 }
@@ -505,4 +508,104 @@ fn a_usb_stick_installs_with_progress_on_screen_and_a_bad_one_is_refused() {
         Some(3),
         "the installed content is untouched"
     );
+}
+
+// ---- usage statistics ----
+
+fn a_visitor_session_records_exactly_these_events() {
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path().join("stats.sqlite");
+    let recorder = kiosk::stats::Recorder::start(&db, "hall-1", Default::default()).unwrap();
+    let options = KioskOptions {
+        source: Some(sample_dir()),
+        data_dir: DataDir::new(data.path().join("data")),
+        idle_timeout: IDLE_TIMEOUT,
+        idle_countdown: 10,
+        utc_offset_minutes: 480,
+        english: false,
+        sync: None,
+        recorder: recorder.clone(),
+    };
+    let screen = start_with(tempfile::tempdir().unwrap(), options);
+    // A visitor types yyzz, picks 营业执照, opens the first result, takes the checklist code,
+    // switches elder mode on, goes back and then home.
+    screen.tap("搜索框");
+    for key in ["Y", "Y", "Z", "Z"] {
+        screen.tap(key);
+    }
+    screen.tap("营业执照");
+    screen.tap("企业设立登记（营业执照）");
+    screen.tap("材料清单");
+    screen.tap("长辈模式");
+    screen.tap("返回");
+    screen.tap("首页");
+    // A second visitor searches for a phone number and leaves; the screen resets.
+    screen.tap("搜索框");
+    screen.kiosk.set_query("13812345678".into());
+    screen.settle();
+    screen.tap("搜索");
+    screen.kiosk.reset_for_next_visitor();
+    drop(screen);
+    recorder.flush();
+
+    let store = kiosk::stats::Store::open(&db).unwrap();
+    let events = store.events_between(0, i64::MAX).unwrap();
+    let seen: Vec<String> = events.iter().map(describe).collect();
+    assert_eq!(
+        seen,
+        [
+            "started",
+            "session_start",
+            "search 营业执照 kind=None results>0",
+            "result_opened g-ent-001 rank 1 for 营业执照",
+            "qr_shown g-ent-001 page",
+            "qr_shown g-ent-001 checklist",
+            "elder_mode on",
+            "item_viewed g-ent-001 in 办事指南 / 企业办事",
+            "session_end home",
+            "session_start",
+            "search [手机号] kind=None results=0",
+            "session_end idle",
+            "stopped",
+        ],
+        "the events recorded"
+    );
+    // One session id per visitor, seqs one apart, one terminal.
+    let sessions: std::collections::BTreeSet<&str> =
+        events.iter().filter_map(|e| e.kind.session()).collect();
+    assert_eq!(sessions.len(), 2);
+    assert!(events.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+    assert!(events.iter().all(|e| e.terminal == "hall-1"));
+}
+
+fn describe(event: &kiosk::stats::Event) -> String {
+    use kiosk::stats::EventKind::*;
+    match &event.kind {
+        Search {
+            query,
+            kind,
+            results,
+            ..
+        } => format!(
+            "search {query} kind={kind:?} results{}",
+            if *results > 0 {
+                ">0".to_owned()
+            } else {
+                format!("={results}")
+            }
+        ),
+        ResultOpened {
+            item, rank, query, ..
+        } => format!("result_opened {item} rank {rank} for {query}"),
+        QrShown { item, code, .. } => format!("qr_shown {item} {code}"),
+        ElderMode { on, .. } => format!("elder_mode {}", if *on { "on" } else { "off" }),
+        ItemViewed {
+            item, column_name, ..
+        } => format!("item_viewed {item} in {column_name}"),
+        SessionEnd { reason, .. } => format!(
+            "session_end {}",
+            serde_json::to_value(reason).unwrap().as_str().unwrap()
+        ),
+        other => other.name().to_owned(),
+    }
 }
