@@ -3,6 +3,7 @@
 //! ([`report`]), upload to a collector ([`upload`]) and the Prometheus text file
 //! ([`prometheus`]).
 
+pub mod demo;
 pub mod event;
 pub mod privacy;
 pub mod prometheus;
@@ -86,4 +87,32 @@ pub fn export(
         written.push(path);
     }
     Ok(written)
+}
+
+/// The first USB stick under `roots` (at most three folders deep) prepared for an export: it has
+/// a `kiosk-reports` folder at its top. Returns the stick's folder.
+pub fn export_stick(roots: &[std::path::PathBuf]) -> Option<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, depth: usize) -> Option<std::path::PathBuf> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).ok()?.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if !kind.is_dir() || entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            if path.join("kiosk-reports").is_dir() {
+                return Some(path);
+            }
+            if depth < 2 {
+                if let Some(found) = walk(&path, depth + 1) {
+                    return Some(found);
+                }
+            }
+        }
+        None
+    }
+    roots.iter().find_map(|root| walk(root, 0))
 }

@@ -138,6 +138,11 @@ impl Recorder {
         self.shared.is_some()
     }
 
+    /// The terminal id events are recorded under (`None` when disabled).
+    pub fn terminal(&self) -> Option<&str> {
+        self.shared.as_ref().map(|h| h.0.terminal.as_str())
+    }
+
     /// Records an event now. Never blocks on the disk or wakes a thread (unless a batch is
     /// full); returns the event's seq.
     pub fn record(&self, kind: EventKind) -> Option<u64> {

@@ -1061,3 +1061,28 @@ mod tests {
         assert!(!period.contains_day(day(to)));
     }
 }
+
+/// Sessions a day over `period` (every day, zeros included), for the daily chart.
+pub fn daily_sessions(
+    events: &[Event],
+    period: &Period,
+    utc_offset_minutes: i32,
+) -> Vec<(Date, u64)> {
+    let offset_ms = i64::from(utc_offset_minutes) * 60_000;
+    let first = period.from.days_since_epoch();
+    let last = period.to.days_since_epoch();
+    let mut counts = vec![0u64; (last - first + 1).max(0) as usize];
+    for event in events {
+        if let EventKind::SessionStart { .. } = event.kind {
+            let day = event.at_ms.saturating_add(offset_ms).div_euclid(DAY_MS);
+            if (first..=last).contains(&day) {
+                counts[(day - first) as usize] += 1;
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, n)| Some((Date::from_days_since_epoch(first + i as i64)?, n)))
+        .collect()
+}

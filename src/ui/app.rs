@@ -17,8 +17,8 @@ use super::idle::{Idle, IdleStep};
 use super::view::{self, Lang};
 use super::worker::{self, AppEvent, Job};
 use super::{
-    Activity, AppState, AppWindow, ColumnAdapter, HomeAdapter, InstallState, ItemAdapter, Page,
-    QrData, SearchAdapter, Theme,
+    Activity, AppState, AppWindow, BarData, ColumnAdapter, HomeAdapter, InstallState, ItemAdapter,
+    Page, QrData, SearchAdapter, StatTile, StatsAdapter, Theme,
 };
 use crate::content::{Content, Date, ItemKind};
 use crate::datadir::DataDir;
@@ -53,8 +53,13 @@ pub struct KioskOptions {
 enum Screen {
     Home,
     Search,
-    Column { id: String, page: usize },
+    Column {
+        id: String,
+        page: usize,
+    },
     Item(String),
+    /// The admin's statistics.
+    Stats,
 }
 
 struct State {
@@ -88,6 +93,9 @@ struct State {
     install_closes_in: Option<u32>,
     /// The visitor's session, search and view, for the statistics.
     usage: super::usage::Usage,
+    /// The statistics shown to the admin, and whether the worker is still working on them.
+    stats_report: Option<Box<crate::stats::report::Report>>,
+    stats_pending: bool,
     /// When the newest search was sent (its latency is measured on screen).
     search_sent_at: Option<Instant>,
     /// The item and code index whose QR code was last recorded as shown.
@@ -190,6 +198,8 @@ impl Kiosk {
             install_step: 0,
             install_closes_in: None,
             usage: Default::default(),
+            stats_report: None,
+            stats_pending: false,
             search_sent_at: None,
             shown_code: None,
             content_seq: None,
@@ -300,6 +310,8 @@ impl Kiosk {
         on!(ItemAdapter, on_chose_code, |k, index| k
             .code_shown(index.max(0) as usize));
         on!(InstallState, on_dismiss, |k| k.dismiss_install());
+        on!(StatsAdapter, on_export, |k| k.export_reports());
+        on!(StatsAdapter, on_close, |k| k.go_home());
     }
 
     // ---- events from the worker ----
@@ -343,6 +355,7 @@ impl Kiosk {
             || (state.content.is_some()
                 && state.index_ready
                 && !state.reloading
+                && !state.stats_pending
                 && state.shown == state.sent
                 && state.pending_codes.is_empty())
     }
@@ -386,6 +399,37 @@ impl Kiosk {
                 self.inner.state.borrow_mut().reloading = false;
             }
             AppEvent::Sync(event) => self.sync_event(event),
+            AppEvent::Stats(result) => self.show_stats(result),
+            AppEvent::Exported(result) => {
+                self.inner.state.borrow_mut().stats_pending = false;
+                let lang = self.lang();
+                let message = match result {
+                    Ok(files) => {
+                        let dir = files
+                            .first()
+                            .and_then(|f| f.parent())
+                            .map(|d| d.display().to_string())
+                            .unwrap_or_default();
+                        match lang {
+                            Lang::Zh => format!("已导出 {} 个文件到 {dir}（Markdown、CSV、Excel、JSON）。", files.len()),
+                            Lang::En => format!("Exported {} files to {dir} (Markdown, CSV, Excel, JSON).", files.len()),
+                        }
+                    }
+                    Err(err) if err.is_empty() => lang
+                        .pick(
+                            "未找到导出用的U盘：请在U盘根目录建一个名为 kiosk-reports 的文件夹，再插入本机。",
+                            "No export stick found: make a folder named kiosk-reports at the top of a USB stick, then plug it in.",
+                        )
+                        .into(),
+                    Err(err) => match lang {
+                        Lang::Zh => format!("导出失败：{err}"),
+                        Lang::En => format!("The export failed: {err}"),
+                    },
+                };
+                window
+                    .global::<StatsAdapter>()
+                    .set_export_message(message.into());
+            }
             AppEvent::ContentLoaded(Err(err)) => {
                 tracing::error!(cause = %err, "cannot load the content");
                 self.inner.state.borrow_mut().failed = true;
@@ -953,7 +997,7 @@ impl Kiosk {
             return;
         };
         let exists = |screen: &Screen| match screen {
-            Screen::Home | Screen::Search => true,
+            Screen::Home | Screen::Search | Screen::Stats => true,
             Screen::Item(id) => content.item(id).is_some(),
             Screen::Column { id, .. } => content.columns.get(id).is_some(),
         };
@@ -1003,6 +1047,113 @@ impl Kiosk {
     }
 
     // ---- usage statistics ----
+
+    /// Opens the admin's statistics screen: the last 30 days, computed on the worker.
+    pub fn open_stats(&self) {
+        let Some(terminal) = self.inner.options.recorder.terminal().map(str::to_owned) else {
+            if let Some(window) = self.window() {
+                window.global::<StatsAdapter>().set_export_message(
+                    self.lang()
+                        .pick(
+                            "本机未开启使用统计。",
+                            "Usage statistics are off on this terminal.",
+                        )
+                        .into(),
+                );
+            }
+            self.navigate(Screen::Stats);
+            return;
+        };
+        // What was recorded so far is in the store before the figures are read.
+        self.inner.options.recorder.flush();
+        let offset = self.inner.options.utc_offset_minutes;
+        let _ = self.inner.jobs.send(Job::Stats {
+            db: self.inner.options.data_dir.stats_db(),
+            period: crate::stats::recent_days(30, offset),
+            utc_offset_minutes: offset,
+            terminal,
+        });
+        self.inner.state.borrow_mut().stats_pending = true;
+        if let Some(window) = self.window() {
+            window
+                .global::<StatsAdapter>()
+                .set_export_message("".into());
+        }
+        self.navigate(Screen::Stats);
+    }
+
+    fn show_stats(&self, result: Result<worker::StatsData, String>) {
+        let Some(window) = self.window() else { return };
+        let adapter = window.global::<StatsAdapter>();
+        let lang = self.lang();
+        let data = match result {
+            Ok(data) => data,
+            Err(err) => {
+                tracing::error!(cause = %err, "cannot read the statistics");
+                adapter.set_export_message(
+                    lang.pick(
+                        "暂时无法读取统计数据。",
+                        "The statistics cannot be read right now.",
+                    )
+                    .into(),
+                );
+                self.inner.state.borrow_mut().stats_pending = false;
+                return;
+            }
+        };
+        let view = view::stats(&data.report, &data.daily, lang);
+        adapter.set_period(view.period.into());
+        adapter.set_tiles(ModelRc::new(VecModel::from(
+            view.tiles
+                .into_iter()
+                .map(|(label, value)| StatTile {
+                    label: label.into(),
+                    value: value.into(),
+                })
+                .collect::<Vec<_>>(),
+        )));
+        let bars = |bars: Vec<(String, u64)>| {
+            ModelRc::new(VecModel::from(
+                bars.into_iter()
+                    .map(|(label, value)| BarData {
+                        label: label.into(),
+                        value: value as i32,
+                        note: "".into(),
+                    })
+                    .collect::<Vec<_>>(),
+            ))
+        };
+        adapter.set_daily_max(view.daily.iter().map(|(_, v)| *v).max().unwrap_or(0) as i32);
+        adapter.set_daily(bars(view.daily));
+        adapter.set_heat_max(view.heat.iter().copied().max().unwrap_or(0) as i32);
+        adapter.set_heat(ModelRc::new(VecModel::from(
+            view.heat.into_iter().map(|v| v as i32).collect::<Vec<_>>(),
+        )));
+        adapter.set_top_searches(bars(view.top_searches));
+        adapter.set_zero_searches(bars(view.zero_searches));
+        let mut state = self.inner.state.borrow_mut();
+        state.stats_pending = false;
+        state.stats_report = Some(Box::new(data.report));
+    }
+
+    fn export_reports(&self) {
+        let report = self.inner.state.borrow().stats_report.clone();
+        let Some(report) = report else { return };
+        let roots = self
+            .inner
+            .options
+            .sync
+            .as_ref()
+            .map(|s| s.mount_roots.clone())
+            .unwrap_or_default();
+        if let Some(window) = self.window() {
+            window
+                .global::<StatsAdapter>()
+                .set_export_message(self.lang().pick("正在导出……", "Exporting…").into());
+        }
+        self.inner.state.borrow_mut().stats_pending = true;
+        let _ = self.inner.jobs.send(Job::Export { report, roots });
+    }
 
     fn record(&self, events: Vec<crate::stats::EventKind>) {
         for event in events {
@@ -1421,6 +1572,7 @@ impl Kiosk {
         drop(state);
         match screen {
             Screen::Home => app.set_page(Page::Home),
+            Screen::Stats => app.set_page(Page::Stats),
             Screen::Search => app.set_page(Page::Search),
             Screen::Column { id, page } => {
                 let Some(content) = content else { return };

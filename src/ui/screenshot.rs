@@ -20,6 +20,9 @@ pub enum Shot {
     /// The USB update panel: `usb:STEP` in progress (copy, verify, unpack, index, check,
     /// switch), `usb:done` installed, `usb:refused` refused.
     Usb(String),
+    /// The admin's statistics screen, over made-up usage of the last 30 days
+    /// ([`crate::stats::demo`], in a store of its own).
+    Stats,
 }
 
 impl std::str::FromStr for Shot {
@@ -28,6 +31,7 @@ impl std::str::FromStr for Shot {
     fn from_str(text: &str) -> Result<Shot, String> {
         match text.split_once(':') {
             None if text == "home" => Ok(Shot::Home),
+            None if text == "stats" => Ok(Shot::Stats),
             Some(("search", query)) => Ok(Shot::Search(query.to_owned())),
             Some(("item", id)) if !id.is_empty() => Ok(Shot::Item(id.to_owned())),
             Some(("column", id)) if !id.is_empty() => Ok(Shot::Column(id.to_owned())),
@@ -40,7 +44,7 @@ impl std::str::FromStr for Shot {
                 Ok(Shot::Usb(stage.to_owned()))
             }
             _ => Err(format!(
-                "“{text}” is not a page: use home, search:QUERY, item:ID, column:ID or usb:STAGE"
+                "“{text}” is not a page: use home, search:QUERY, item:ID, column:ID, usb:STAGE or stats"
             )),
         }
     }
@@ -93,6 +97,11 @@ pub fn render(
     .map_err(|err| ShotError::Platform(err.to_string()))?;
     let app = AppWindow::new().map_err(|err| ShotError::Platform(err.to_string()))?;
     window.set_size(PhysicalSize::new(options.width, options.height));
+    let demo = tempfile_dir();
+    let kiosk_options = match shot {
+        Shot::Stats => demo_statistics(kiosk_options, &demo)?,
+        _ => kiosk_options,
+    };
     let kiosk = Kiosk::new(
         &app,
         KioskOptions {
@@ -115,6 +124,7 @@ pub fn render(
         Shot::Item(id) => kiosk.open_item(id),
         Shot::Column(id) => kiosk.open_column(id),
         Shot::Usb(stage) => stage_usb_install(&kiosk, stage),
+        Shot::Stats => kiosk.open_stats(),
     }
     if !kiosk.wait_until_idle(Duration::from_secs(60)) {
         return Err(ShotError::Timeout);
@@ -136,7 +146,47 @@ pub fn render(
         path: out.display().to_string(),
         cause: err.to_string(),
     })?;
+    drop(kiosk);
+    let _ = std::fs::remove_dir_all(&demo);
     Ok(())
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("kiosk-screenshot-{}", std::process::id()))
+}
+
+/// Options showing the content as asked, with statistics from a store of made-up usage in `dir`.
+fn demo_statistics(options: KioskOptions, dir: &Path) -> Result<KioskOptions, ShotError> {
+    let failed =
+        |err: String| ShotError::Platform(format!("cannot make the demo statistics: {err}"));
+    let origin = crate::datadir::resolve_content(options.source.as_deref(), &options.data_dir)
+        .map_err(|e| failed(e.to_string()))?;
+    let content = crate::source::load(origin.path())
+        .map_err(|e| failed(e.to_string()))?
+        .content;
+    let _ = std::fs::remove_dir_all(dir);
+    let data_dir = crate::datadir::DataDir::new(dir);
+    let today = (crate::content::unix_now() + i64::from(options.utc_offset_minutes) * 60) / 86_400;
+    let events = crate::stats::demo::events(
+        &content,
+        "demo",
+        today + 1,
+        30,
+        options.utc_offset_minutes,
+        7,
+    );
+    let mut store =
+        crate::stats::Store::open(&data_dir.stats_db()).map_err(|e| failed(e.to_string()))?;
+    store.insert(&events).map_err(|e| failed(e.to_string()))?;
+    drop(store);
+    let recorder = crate::stats::Recorder::start(&data_dir.stats_db(), "demo", Default::default())
+        .map_err(|e| failed(e.to_string()))?;
+    Ok(KioskOptions {
+        source: Some(origin.path().to_path_buf()),
+        data_dir,
+        recorder,
+        ..options
+    })
 }
 
 /// Puts the USB update panel on screen at a stage, through the events a real install sends.

@@ -530,3 +530,72 @@ fn blocks(body: &[Block]) -> Vec<BlockData> {
     }
     out
 }
+
+/// What the admin's statistics screen shows, as plain values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatsView {
+    pub period: String,
+    pub tiles: Vec<(String, String)>,
+    /// Sessions a day: `MM-DD` and the count.
+    pub daily: Vec<(String, u64)>,
+    /// Session starts by weekday (Monday first) and hour: 7 × 24 values.
+    pub heat: Vec<u64>,
+    pub top_searches: Vec<(String, u64)>,
+    pub zero_searches: Vec<(String, u64)>,
+}
+
+/// Maps a report to the statistics screen.
+pub fn stats(
+    report: &crate::stats::report::Report,
+    daily: &[(crate::content::Date, u64)],
+    lang: Lang,
+) -> StatsView {
+    let s = &report.summary;
+    let seconds = s.average_active_seconds.round() as u64;
+    let duration = match lang {
+        Lang::Zh if seconds >= 60 => format!("{}分{}秒", seconds / 60, seconds % 60),
+        Lang::Zh => format!("{seconds}秒"),
+        Lang::En => format!("{}:{:02}", seconds / 60, seconds % 60),
+    };
+    let tiles = [
+        (lang.pick("访问人次", "Sessions"), s.sessions.to_string()),
+        (lang.pick("平均使用时长", "Average time"), duration),
+        (lang.pick("检索次数", "Searches"), s.searches.to_string()),
+        (
+            lang.pick("无结果检索占比", "Found nothing"),
+            format!("{:.1}%", s.zero_result_rate * 100.0),
+        ),
+        (
+            lang.pick("二维码取用", "QR codes shown"),
+            s.qr_codes.to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(label, value)| (label.to_owned(), value))
+    .collect();
+    let period = match lang {
+        Lang::Zh => format!("{} 至 {}", report.period.from, report.period.to),
+        Lang::En => format!("{} to {}", report.period.from, report.period.to),
+    };
+    StatsView {
+        period,
+        tiles,
+        daily: daily
+            .iter()
+            .map(|(date, n)| (format!("{:02}-{:02}", date.month(), date.day()), *n))
+            .collect(),
+        heat: report.busiest_hours.iter().flatten().copied().collect(),
+        top_searches: report
+            .top_searches
+            .iter()
+            .take(8)
+            .map(|c| (c.query.clone(), c.searches))
+            .collect(),
+        zero_searches: report
+            .top_zero_result_searches
+            .iter()
+            .take(8)
+            .map(|c| (c.query.clone(), c.zero_results))
+            .collect(),
+    }
+}

@@ -29,6 +29,10 @@ pub enum AppEvent {
     },
     /// Reloading newly installed content failed; the content shown stays.
     ReloadFailed(String),
+    /// The statistics of a period, for the admin's screen.
+    Stats(Result<StatsData, String>),
+    /// The reports were written onto a stick (the files), or why not.
+    Exported(Result<Vec<PathBuf>, String>),
     /// From the sync thread: an install's progress, its end, or a change of installed content.
     Sync(crate::sync::SyncEvent),
 }
@@ -49,6 +53,25 @@ pub enum Job {
     },
     /// Encode QR codes (cached by the screen under `key`).
     Codes { key: String, payloads: Vec<String> },
+    /// Compute the statistics of `period` from the store at `db`.
+    Stats {
+        db: PathBuf,
+        period: crate::stats::report::Period,
+        utc_offset_minutes: i32,
+        terminal: String,
+    },
+    /// Write the reports onto the first export stick under `roots`.
+    Export {
+        report: Box<crate::stats::report::Report>,
+        roots: Vec<PathBuf>,
+    },
+}
+
+/// What the statistics screen shows.
+#[derive(Debug, Clone)]
+pub struct StatsData {
+    pub report: crate::stats::report::Report,
+    pub daily: Vec<(crate::content::Date, u64)>,
 }
 
 /// The worker's side: runs until the screen drops its sender.
@@ -130,6 +153,42 @@ fn handle(job: Job, index: &mut Option<SearchIndex>, events: &Sender<AppEvent>) 
                 }
             };
             let _ = events.send(AppEvent::IndexReady(ready));
+        }
+        Job::Stats {
+            db,
+            period,
+            utc_offset_minutes,
+            terminal,
+        } => {
+            let computed = (|| {
+                let store = crate::stats::Store::open(&db)?;
+                let (from, to) = period.utc_range_ms(utc_offset_minutes);
+                let events = store.events_between(from, to)?;
+                Ok::<_, crate::stats::StoreError>(StatsData {
+                    report: crate::stats::report::compute(
+                        &events,
+                        &period,
+                        utc_offset_minutes,
+                        &terminal,
+                    ),
+                    daily: crate::stats::report::daily_sessions(
+                        &events,
+                        &period,
+                        utc_offset_minutes,
+                    ),
+                })
+            })();
+            let _ = events.send(AppEvent::Stats(computed.map_err(|err| err.to_string())));
+        }
+        Job::Export { report, roots } => {
+            let outcome = match crate::stats::export_stick(&roots) {
+                None => Err(String::new()),
+                Some(stick) => crate::stats::export(&report, &stick).map_err(|err| {
+                    tracing::error!(stick = %stick.display(), cause = %err, "export failed");
+                    err.to_string()
+                }),
+            };
+            let _ = events.send(AppEvent::Exported(outcome));
         }
         Job::Codes { key, payloads } => {
             let codes = payloads

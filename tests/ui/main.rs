@@ -570,6 +570,8 @@ fn a_visitor_session_records_exactly_these_events() {
         ],
         "the events recorded"
     );
+    statistics_screen_shows_the_figures_and_exports_to_a_prepared_stick(&db);
+
     // One session id per visitor, seqs one apart, one terminal.
     let sessions: std::collections::BTreeSet<&str> =
         events.iter().filter_map(|e| e.kind.session()).collect();
@@ -608,4 +610,77 @@ fn describe(event: &kiosk::stats::Event) -> String {
         ),
         other => other.name().to_owned(),
     }
+}
+
+/// The admin's statistics screen over the store the scripted visitors filled: the figures, and
+/// the export, refused without a prepared stick and written onto one that has kiosk-reports/.
+fn statistics_screen_shows_the_figures_and_exports_to_a_prepared_stick(db: &std::path::Path) {
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = DataDir::new(data.path().join("data"));
+    std::fs::create_dir_all(data_dir.root()).unwrap();
+    // The store in WAL mode: the log holds the newest transactions.
+    std::fs::copy(db, data_dir.stats_db()).unwrap();
+    let wal = |p: &std::path::Path| std::path::PathBuf::from(format!("{}-wal", p.display()));
+    if wal(db).exists() {
+        std::fs::copy(wal(db), wal(&data_dir.stats_db())).unwrap();
+    }
+    let media = data.path().join("media");
+    std::fs::create_dir_all(media.join("sdb1")).unwrap();
+    let recorder =
+        kiosk::stats::Recorder::start(&data_dir.stats_db(), "hall-1", Default::default()).unwrap();
+    let options = KioskOptions {
+        source: Some(sample_dir()),
+        data_dir: data_dir.clone(),
+        idle_timeout: IDLE_TIMEOUT,
+        idle_countdown: 10,
+        utc_offset_minutes: 480,
+        english: false,
+        sync: Some(kiosk::sync::SyncOptions {
+            data_dir,
+            trusted: Ok(Vec::new()),
+            site: None,
+            mount_roots: vec![media.clone()],
+            network: Default::default(),
+            tick: Duration::from_secs(3600),
+        }),
+        recorder,
+    };
+    let screen = start_with(data, options);
+    screen.kiosk.open_stats();
+    screen.settle();
+    assert_eq!(screen.page(), Page::Stats);
+    screen.expect("访问人次 2");
+    screen.expect("检索次数 2");
+    screen.expect("无结果检索占比 50.0%");
+    let adapter = screen.window.global::<kiosk::ui::StatsAdapter>();
+    let zero: Vec<String> = adapter
+        .get_zero_searches()
+        .iter()
+        .map(|b| b.label.to_string())
+        .collect();
+    assert_eq!(zero, ["[手机号]"]);
+    assert_eq!(adapter.get_heat().row_count(), 7 * 24);
+
+    // A stick without a kiosk-reports folder is not written to.
+    screen.tap("导出报表到U盘");
+    let message = adapter.get_export_message().to_string();
+    assert!(message.contains("kiosk-reports"), "{message}");
+    // One with it gets the four reports.
+    std::fs::create_dir_all(media.join("sdb1/kiosk-reports")).unwrap();
+    screen.tap("导出报表到U盘");
+    let message = adapter.get_export_message().to_string();
+    assert!(message.contains("已导出 4 个文件"), "{message}");
+    let written: Vec<String> = std::fs::read_dir(media.join("sdb1/kiosk-reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(written.len(), 4, "{written:?}");
+    let markdown = written.iter().find(|n| n.ends_with(".md")).unwrap();
+    let text = std::fs::read_to_string(media.join("sdb1/kiosk-reports").join(markdown)).unwrap();
+    assert!(
+        text.contains("[手机号]") && !text.contains("13812345678"),
+        "{text}"
+    );
+    screen.tap("关闭统计");
+    assert_eq!(screen.page(), Page::Home);
 }
