@@ -145,8 +145,14 @@ impl Recorder {
 
     /// Records an event now. Never blocks on the disk or wakes a thread (unless a batch is
     /// full); returns the event's seq.
-    pub fn record(&self, kind: EventKind) -> Option<u64> {
+    pub fn record(&self, mut kind: EventKind) -> Option<u64> {
         let shared = &self.shared.as_ref()?.0;
+        // Whatever the caller did, no personal number reaches the store.
+        if let EventKind::Search { query, .. } | EventKind::ResultOpened { query, .. } = &mut kind {
+            if query.bytes().any(|b| b.is_ascii_digit()) {
+                *query = super::privacy::mask(query);
+            }
+        }
         let seq = shared.seq.fetch_add(1, Ordering::SeqCst);
         let id = shared.ids.lock().ok()?.next_id();
         let at_ms = std::time::SystemTime::now()

@@ -16,5 +16,6 @@ mod sample;
 mod screens;
 mod search;
 mod stats_report;
+mod stats_store;
 mod stats_upload;
 mod support;
