@@ -20,6 +20,38 @@ pub struct Config {
     pub bundles: BundlesConfig,
     pub network: NetworkConfig,
     pub stats: StatsConfig,
+    pub admin: AdminConfig,
+    pub schedule: ScheduleConfig,
+}
+
+/// The admin mode on the terminal.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct AdminConfig {
+    /// The file holding the Argon2 hash of the admin PIN (`kiosk admin set-pin` writes it).
+    /// No file: admin mode cannot be opened.
+    pub pin_file: PathBuf,
+}
+
+impl Default for AdminConfig {
+    fn default() -> AdminConfig {
+        AdminConfig {
+            pin_file: PathBuf::from("/etc/kiosk/admin-pin"),
+        }
+    }
+}
+
+/// What the terminal does by the clock (the hall's local time, `HH:MM`; empty: never).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct ScheduleConfig {
+    /// The screen goes dark from this time...
+    pub blank_from: String,
+    /// ...until this time (a touch lights it for a minute meanwhile).
+    pub blank_until: String,
+    /// The kiosk restarts once a day at this time, when nobody is using it (systemd starts it
+    /// again), so a long-running process starts fresh.
+    pub restart_at: String,
 }
 
 /// Usage statistics: how long they are kept, where they are reported.
