@@ -310,3 +310,240 @@ fn default_config_paths(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
     }
     paths
 }
+
+/// One finding of `kiosk config check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub line: Option<usize>,
+    pub error: bool,
+    pub message: String,
+}
+
+/// The line (1-based) where `key` is set in `[section]` (`""`: the top level).
+fn line_of(text: &str, section: &str, key: &str) -> Option<usize> {
+    let mut current = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if let Some(name) = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+            current = name.trim().to_owned();
+            continue;
+        }
+        if current == section {
+            if let Some((k, _)) = trimmed.split_once('=') {
+                if k.trim() == key {
+                    return Some(i + 1);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Checks a config file's text: syntax, types, unknown keys, and every value that would not
+/// work (bad times, keys that cannot be read, addresses that are not URLs, ...). Files the
+/// settings name are looked at too.
+pub fn check(text: &str) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let (config, warnings) = match Config::parse(text) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            // toml's message names the line itself ("TOML parse error at line 3, column 9").
+            let line = message
+                .split("line ")
+                .nth(1)
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|n| n.parse().ok());
+            findings.push(Finding {
+                line,
+                error: true,
+                message: message
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| {
+                        !l.is_empty() && !l.contains('|') && !l.starts_with("TOML parse error")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            });
+            return findings;
+        }
+    };
+    for warning in warnings {
+        let key = warning.split('`').nth(1).unwrap_or("");
+        let (section, name) = key.rsplit_once('.').unwrap_or(("", key));
+        findings.push(Finding {
+            line: line_of(text, section, name),
+            error: false,
+            message: warning.clone(),
+        });
+    }
+    let mut say = |section: &str, key: &str, error: bool, message: String| {
+        findings.push(Finding {
+            line: line_of(text, section, key),
+            error,
+            message: format!(
+                "{}{key}: {message}",
+                if section.is_empty() {
+                    String::new()
+                } else {
+                    format!("{section}.")
+                }
+            ),
+        });
+    };
+    if config.terminal.id.trim().is_empty() || config.terminal.id.contains(char::is_whitespace) {
+        say(
+            "terminal",
+            "id",
+            true,
+            "must be a name without spaces, unique in the hall".into(),
+        );
+    }
+    if !["zh", "en"].contains(&config.screen.language.as_str()) {
+        say(
+            "screen",
+            "language",
+            true,
+            format!("“{}” is not zh or en", config.screen.language),
+        );
+    }
+    if config.screen.idle_timeout_secs < 10 {
+        say(
+            "screen",
+            "idle_timeout_secs",
+            true,
+            "must be at least 10 seconds".into(),
+        );
+    }
+    if !(-720..=840).contains(&config.screen.utc_offset_minutes) {
+        say(
+            "screen",
+            "utc_offset_minutes",
+            true,
+            "must be between -720 and 840 (China: 480)".into(),
+        );
+    }
+    if config
+        .bundles
+        .public_keys
+        .iter()
+        .all(|k| k.trim().is_empty())
+    {
+        say(
+            "bundles",
+            "public_keys",
+            false,
+            "no key is pinned, so no bundle can be installed".into(),
+        );
+    }
+    for entry in &config.bundles.public_keys {
+        if let Err(err) = crate::bundle::PublicKey::from_config_entry(entry) {
+            say("bundles", "public_keys", true, err.to_string());
+        }
+    }
+    if config.bundles.public_keys.len() > 2 {
+        say(
+            "bundles",
+            "public_keys",
+            false,
+            "more than two keys are pinned; pin the key in use and one spare".into(),
+        );
+    }
+    for root in &config.bundles.mount_roots {
+        if !root.is_dir() {
+            say(
+                "bundles",
+                "mount_roots",
+                false,
+                format!("{} does not exist (yet)", root.display()),
+            );
+        }
+    }
+    for (section, key, value) in [
+        ("network", "channel_url", &config.network.channel_url),
+        ("stats", "upload_url", &config.stats.upload_url),
+    ] {
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        match url::Url::parse(value) {
+            Ok(url) if url.scheme() == "https" => {}
+            Ok(url) if url.scheme() == "http" => say(
+                section,
+                key,
+                false,
+                "plain http: use https outside a closed network".into(),
+            ),
+            _ => say(
+                section,
+                key,
+                true,
+                format!("“{value}” is not an http(s) URL"),
+            ),
+        }
+    }
+    if config.network.interval_secs < 60 && !config.network.channel_url.trim().is_empty() {
+        say(
+            "network",
+            "interval_secs",
+            false,
+            "polling more often than once a minute burdens the server".into(),
+        );
+    }
+    if !config.admin.pin_file.is_file() {
+        say(
+            "admin",
+            "pin_file",
+            false,
+            format!("{} does not exist: admin mode cannot be opened until `kiosk admin set-pin` sets a PIN", config.admin.pin_file.display()),
+        );
+    }
+    for key in ["blank_from", "blank_until", "restart_at"] {
+        let value = match key {
+            "blank_from" => &config.schedule.blank_from,
+            "blank_until" => &config.schedule.blank_until,
+            _ => &config.schedule.restart_at,
+        };
+        if !value.trim().is_empty() && crate::schedule::parse_hhmm(value).is_none() {
+            say(
+                "schedule",
+                key,
+                true,
+                format!("“{value}” is not a time like 07:30"),
+            );
+        }
+    }
+    if config.schedule.blank_from.trim().is_empty() != config.schedule.blank_until.trim().is_empty()
+    {
+        say(
+            "schedule",
+            "blank_from",
+            true,
+            "blank_from and blank_until go together".into(),
+        );
+    }
+    if let Some(dir) = &config.data_dir {
+        if !dir.is_dir() {
+            say(
+                "",
+                "data_dir",
+                false,
+                format!("{} does not exist (yet)", dir.display()),
+            );
+        }
+    }
+    if !config.stats.prometheus_file.trim().is_empty() {
+        let file = Path::new(config.stats.prometheus_file.trim());
+        if !file.parent().is_some_and(|d| d.is_dir()) {
+            say(
+                "stats",
+                "prometheus_file",
+                false,
+                "its folder does not exist".into(),
+            );
+        }
+    }
+    findings.sort_by_key(|f| f.line.unwrap_or(0));
+    findings
+}

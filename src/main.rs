@@ -81,6 +81,12 @@ enum Command {
     /// Content bundles: make signing keys, build, verify, install, roll back (docs/bundles.md)
     #[command(subcommand)]
     Bundle(BundleCommand),
+    /// The config file: check it
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Admin mode: set the PIN, read the log of admin actions
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Usage statistics: reports, export, upload, monitoring
     #[command(subcommand)]
     Stats(StatsCommand),
@@ -159,6 +165,24 @@ enum BundleCommand {
         #[arg(long)]
         url: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Check a config file [default: the one in use] and say what is wrong and where
+    #[command(after_help = EXIT_CODES)]
+    Check { file: Option<PathBuf> },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Set the admin PIN (6 to 12 digits): asked twice on a terminal, else read from stdin;
+    /// only its Argon2 hash is kept, in the config's admin.pin_file
+    #[command(after_help = EXIT_CODES)]
+    SetPin,
+    /// Print the log of admin actions (who: the admin session; when; what)
+    #[command(after_help = EXIT_CODES)]
+    Log,
 }
 
 #[derive(Subcommand)]
@@ -435,6 +459,70 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Bench(command) => bench(command),
         Command::Bundle(command) => bundle(command, &loaded_config.config, &data_dir),
         Command::Stats(command) => stats(command, &loaded_config.config, &data_dir),
+        Command::Config(ConfigCommand::Check { file }) => {
+            let file = file.or(loaded_config.file.clone()).ok_or_else(|| {
+                Failure(
+                    4,
+                    "no config file is in use; name one: kiosk config check FILE".into(),
+                )
+            })?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|err| Failure(4, format!("cannot read {}: {err}", file.display())))?;
+            let findings = kiosk::config::check(&text);
+            let errors = findings.iter().filter(|f| f.error).count();
+            for finding in &findings {
+                let place = match finding.line {
+                    Some(line) => format!("{}:{line}", file.display()),
+                    None => file.display().to_string(),
+                };
+                println!(
+                    "{place}: {}: {}",
+                    if finding.error { "error" } else { "warning" },
+                    finding.message
+                );
+            }
+            println!(
+                "{}: {errors} error(s), {} warning(s)",
+                file.display(),
+                findings.len() - errors
+            );
+            Ok(if errors > 0 {
+                ExitCode::from(4)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Admin(AdminCommand::SetPin) => {
+            let pin = read_pin()?;
+            let pins = kiosk::admin::PinFile::new(&loaded_config.config.admin.pin_file);
+            pins.set(&pin).map_err(|err| match err {
+                kiosk::admin::PinError::Format => Failure(2, err.to_string()),
+                other => Failure(3, other.to_string()),
+            })?;
+            println!(
+                "the admin PIN is set (its hash is in {})",
+                pins.path().display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin(AdminCommand::Log) => {
+            let log = kiosk::admin::AdminLog::new(data_dir.root().join("admin.jsonl"));
+            let offset = loaded_config.config.screen.utc_offset_minutes;
+            for entry in log.read() {
+                println!(
+                    "{}  {}  {}{}",
+                    kiosk::content::format_local(entry.at, offset),
+                    entry.session,
+                    entry.action,
+                    if entry.detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  ({})", entry.detail)
+                    }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Run(args) => run_screen(args, &loaded_config.config, data_dir),
         Command::Screenshot(args) => screenshot(args, &loaded_config.config, data_dir),
     }
@@ -450,6 +538,8 @@ fn kiosk_options(source: Option<PathBuf>, config: &Config, data_dir: DataDir) ->
         english: config.screen.language == "en",
         sync: None,
         recorder: kiosk::stats::Recorder::disabled(),
+        admin_pin_file: config.admin.pin_file.clone(),
+        schedule: kiosk::schedule::Schedule::from_config(&config.schedule),
     }
 }
 
@@ -1089,6 +1179,71 @@ fn stats(command: StatsCommand, config: &Config, data_dir: &DataDir) -> Result<E
                 stats::prometheus::current(&store, Some(data_dir)).map_err(store_failed)?
             );
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The new PIN: typed twice without echo on a terminal, else one line of stdin.
+fn read_pin() -> Result<String, Failure> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    let read_line = || {
+        let mut line = String::new();
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .map_err(|err| Failure(3, format!("cannot read the PIN: {err}")))?;
+        Ok::<_, Failure>(line.trim().to_owned())
+    };
+    if !stdin.is_terminal() {
+        return read_line();
+    }
+    let ask = |prompt: &str| {
+        eprint!("{prompt}");
+        let _ = std::io::stderr().flush();
+        let echo = EchoOff::new();
+        let pin = read_line();
+        drop(echo);
+        eprintln!();
+        pin
+    };
+    let first = ask("New admin PIN (6 to 12 digits): ")?;
+    let again = ask("The same PIN again: ")?;
+    if first != again {
+        return Err(Failure(
+            2,
+            "the two PINs differ; nothing was changed".into(),
+        ));
+    }
+    Ok(first)
+}
+
+/// Turns the terminal's echo off while alive.
+struct EchoOff(Option<libc::termios>);
+
+impl EchoOff {
+    fn new() -> EchoOff {
+        // SAFETY: tcgetattr/tcsetattr on stdin with a zeroed termios the kernel fills.
+        unsafe {
+            let mut term: libc::termios = std::mem::zeroed();
+            if libc::tcgetattr(0, &mut term) != 0 {
+                return EchoOff(None);
+            }
+            let saved = term;
+            term.c_lflag &= !libc::ECHO;
+            libc::tcsetattr(0, libc::TCSANOW, &term);
+            EchoOff(Some(saved))
+        }
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.0 {
+            // SAFETY: restores the settings read in new().
+            unsafe {
+                libc::tcsetattr(0, libc::TCSANOW, saved);
+            }
         }
     }
 }

@@ -159,38 +159,97 @@ async fn install_blocking(
     origin: Origin,
     send: &Arc<dyn Fn(SyncEvent) + Send + Sync>,
 ) -> Result<Record, Refusal> {
+    let (options, send) = (options.clone(), send.clone());
+    tokio::task::spawn_blocking(move || install_reporting(&options, bundle, origin, &send))
+        .await
+        .unwrap_or_else(|_| Err(Refusal::Refused("the install stopped unexpectedly".into())))
+}
+
+/// Installs a bundle now, on this thread, telling `send` that it started and how far it got.
+pub fn install_reporting(
+    options: &SyncOptions,
+    bundle: PathBuf,
+    origin: Origin,
+    send: &Arc<dyn Fn(SyncEvent) + Send + Sync>,
+) -> Result<Record, Refusal> {
     send(SyncEvent::Started(origin.clone()));
     let trusted = match &options.trusted {
         Ok(keys) => keys.clone(),
         Err(err) => return Err(Refusal::Refused(err.clone())),
     };
-    let data = options.data_dir.clone();
-    let site = options.site.clone();
     let from = match &origin {
         Origin::Usb(path) => format!("USB {}", path.display()),
         Origin::Network(url) => url.clone(),
     };
-    let progress_send = send.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        let request = install::Request {
-            bundle: &bundle,
-            from,
-            trusted: &trusted,
-            site: site.as_deref(),
-            limits: Default::default(),
-        };
-        install::install(&data, &request, &mut |p| {
-            progress_send(SyncEvent::Progress(p))
-        })
+    let request = install::Request {
+        bundle: &bundle,
+        from,
+        trusted: &trusted,
+        site: options.site.as_deref(),
+        limits: Default::default(),
+    };
+    install::install(&options.data_dir, &request, &mut |p| {
+        send(SyncEvent::Progress(p))
     })
-    .await;
-    match outcome {
-        Ok(Ok(record)) => Ok(record),
-        Ok(Err(err)) => {
-            tracing::warn!(cause = %err, "a bundle was not installed");
-            Err(refusal(&err))
+    .map_err(|err| {
+        tracing::warn!(cause = %err, "a bundle was not installed");
+        refusal(&err)
+    })
+}
+
+/// Polls the network channel once, now (the admin's "sync now"), and says what happened in a
+/// sentence for the admin page (Chinese when `zh`).
+pub fn poll_now(
+    options: &SyncOptions,
+    send: &Arc<dyn Fn(SyncEvent) + Send + Sync>,
+    zh: bool,
+) -> String {
+    let say = |zh_text: String, en_text: String| if zh { zh_text } else { en_text };
+    let url = options.network.channel_url.trim();
+    if url.is_empty() {
+        return say(
+            "未配置网络内容更新地址（network.channel_url）。".into(),
+            "No network channel is configured (network.channel_url).".into(),
+        );
+    }
+    let trusted = match &options.trusted {
+        Ok(keys) => keys.clone(),
+        Err(err) => return err.clone(),
+    };
+    let polled = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| err.to_string())
+        .and_then(|runtime| {
+            let poller = net::Poller::new(
+                url,
+                Duration::from_secs(options.network.timeout_secs.max(1)),
+                options.data_dir.clone(),
+                trusted,
+                options.site.clone(),
+            )
+            .map_err(|err| err.to_string())?;
+            runtime
+                .block_on(poller.poll_once(|_| {}))
+                .map_err(|err| err.to_string())
+        });
+    match polled {
+        Ok(net::Polled::Installed(record)) => {
+            send(SyncEvent::ContentChanged);
+            say(
+                format!("已从网络更新为第 {} 版“{}”。", record.seq, record.version),
+                format!("Updated from the network to no. {} “{}”.", record.seq, record.version),
+            )
         }
-        Err(_) => Err(Refusal::Refused("the install stopped unexpectedly".into())),
+        Ok(net::Polled::NotModified) | Ok(net::Polled::UpToDate { .. }) => say(
+            "网络上没有更新的内容。".into(),
+            "There is no newer content on the network.".into(),
+        ),
+        Ok(net::Polled::RefusedBefore { seq }) => say(
+            format!("网络上的第 {seq} 版此前已被拒绝，请联系内容管理部门。"),
+            format!("Version {seq} on the network was refused before; please contact the content office."),
+        ),
+        Err(err) => say(format!("同步失败：{err}"), format!("The sync failed: {err}")),
     }
 }
 

@@ -46,6 +46,10 @@ pub struct KioskOptions {
     pub sync: Option<crate::sync::SyncOptions>,
     /// Where usage events go (disabled: nowhere).
     pub recorder: crate::stats::Recorder,
+    /// The file with the admin PIN's hash (no file: admin mode stays closed).
+    pub admin_pin_file: PathBuf,
+    /// Night blanking and the daily restart.
+    pub schedule: crate::schedule::Schedule,
 }
 
 /// Where the visitor is.
@@ -60,6 +64,8 @@ enum Screen {
     Item(String),
     /// The admin's statistics.
     Stats,
+    /// The admin page.
+    Admin,
 }
 
 struct State {
@@ -93,6 +99,7 @@ struct State {
     install_closes_in: Option<u32>,
     /// The visitor's session, search and view, for the statistics.
     usage: super::usage::Usage,
+    admin: super::admin_mode::AdminMode,
     /// The statistics shown to the admin, and whether the worker is still working on them.
     stats_report: Option<Box<crate::stats::report::Report>>,
     stats_pending: bool,
@@ -104,7 +111,7 @@ struct State {
     content_seq: Option<u64>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     window: slint::Weak<AppWindow>,
     options: KioskOptions,
     state: RefCell<State>,
@@ -113,6 +120,10 @@ struct Inner {
     clock: slint::Timer,
     /// Tells the sync thread to end when the screen goes.
     sync_stop: Arc<std::sync::atomic::AtomicBool>,
+    /// Sends an event to this screen from any thread (and wakes it).
+    notify: Arc<dyn Fn(AppEvent) + Send + Sync>,
+    sync_send: Arc<dyn Fn(crate::sync::SyncEvent) + Send + Sync>,
+    started: Instant,
 }
 
 impl Drop for Inner {
@@ -157,16 +168,22 @@ impl Kiosk {
             });
         });
         let sync_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        if let Some(sync) = options.sync.clone() {
+        let notify: Arc<dyn Fn(AppEvent) + Send + Sync> = {
             let events = std::sync::Mutex::new(event_tx.clone());
             let wake = wake.clone();
-            let send: Arc<dyn Fn(crate::sync::SyncEvent) + Send + Sync> = Arc::new(move |event| {
+            Arc::new(move |event| {
                 if let Ok(events) = events.lock() {
-                    let _ = events.send(AppEvent::Sync(event));
+                    let _ = events.send(event);
                 }
                 wake();
-            });
-            if let Err(err) = crate::sync::spawn(sync, send, sync_stop.clone()) {
+            })
+        };
+        let sync_send: Arc<dyn Fn(crate::sync::SyncEvent) + Send + Sync> = {
+            let notify = notify.clone();
+            Arc::new(move |event| notify(AppEvent::Sync(event)))
+        };
+        if let Some(sync) = options.sync.clone() {
+            if let Err(err) = crate::sync::spawn(sync, sync_send.clone(), sync_stop.clone()) {
                 tracing::error!(cause = %err, "content updates are off: the sync thread did not start");
             }
         }
@@ -198,6 +215,7 @@ impl Kiosk {
             install_step: 0,
             install_closes_in: None,
             usage: Default::default(),
+            admin: Default::default(),
             stats_report: None,
             stats_pending: false,
             search_sent_at: None,
@@ -212,6 +230,9 @@ impl Kiosk {
             events,
             clock: slint::Timer::default(),
             sync_stop,
+            notify,
+            sync_send,
+            started: Instant::now(),
         });
         CURRENT.with(|c| *c.borrow_mut() = Rc::downgrade(&inner));
         let kiosk = Kiosk { inner };
@@ -253,11 +274,110 @@ impl Kiosk {
         kiosk
     }
 
-    fn window(&self) -> Option<AppWindow> {
+    pub(super) fn window(&self) -> Option<AppWindow> {
         self.inner.window.upgrade()
     }
 
-    fn lang(&self) -> Lang {
+    pub(super) fn options(&self) -> &KioskOptions {
+        &self.inner.options
+    }
+
+    pub(super) fn admin(&self) -> std::cell::Ref<'_, super::admin_mode::AdminMode> {
+        std::cell::Ref::map(self.inner.state.borrow(), |s| &s.admin)
+    }
+
+    pub(super) fn admin_mut(&self) -> std::cell::RefMut<'_, super::admin_mode::AdminMode> {
+        std::cell::RefMut::map(self.inner.state.borrow_mut(), |s| &mut s.admin)
+    }
+
+    pub(super) fn weak(&self) -> Weak<Inner> {
+        Rc::downgrade(&self.inner)
+    }
+
+    pub(super) fn upgrade(weak: &Weak<Inner>) -> Option<Kiosk> {
+        weak.upgrade().map(|inner| Kiosk { inner })
+    }
+
+    /// A touch in the admin mode keeps it (and the screen) awake.
+    pub(super) fn touched_admin(&self) {
+        self.inner.state.borrow_mut().idle.touched();
+    }
+
+    pub(super) fn go_to_admin_screen(&self) {
+        {
+            let mut state = self.inner.state.borrow_mut();
+            state.screen = Screen::Admin;
+            state.history.clear();
+            state.keyboard = false;
+        }
+        self.show();
+    }
+
+    /// Home without ending a visitor's session (the admin was not one).
+    pub(super) fn go_home_quietly(&self) {
+        {
+            let mut state = self.inner.state.borrow_mut();
+            state.screen = Screen::Home;
+            state.history.clear();
+            state.keyboard = false;
+        }
+        self.reset_query();
+        self.show();
+    }
+
+    /// Loads the installed content again (after a rollback or an install).
+    pub(super) fn reload_content(&self) {
+        if self.inner.options.source.is_some() {
+            return;
+        }
+        self.inner.state.borrow_mut().reloading = true;
+        let _ = self.inner.jobs.send(Job::Open {
+            source: None,
+            data_dir: self.inner.options.data_dir.clone(),
+            reload: true,
+        });
+    }
+
+    /// Installs a bundle on a background thread, shown like a stick's install.
+    pub(super) fn install_in_background(&self, bundle: PathBuf) {
+        let Some(sync) = self.inner.options.sync.clone() else {
+            return;
+        };
+        let send = self.inner.sync_send.clone();
+        let spawned = std::thread::Builder::new()
+            .name("kiosk-install".into())
+            .spawn(move || {
+                let origin = crate::sync::Origin::Usb(bundle.clone());
+                let result = crate::sync::install_reporting(&sync, bundle, origin.clone(), &send);
+                send(crate::sync::SyncEvent::Finished { origin, result });
+                send(crate::sync::SyncEvent::ContentChanged);
+            });
+        if let Err(err) = spawned {
+            tracing::error!(cause = %err, "cannot start the install");
+        }
+    }
+
+    /// Polls the network channel once on a background thread; the outcome comes back as a
+    /// message for the admin page.
+    pub(super) fn sync_in_background(&self) {
+        let lang = self.lang();
+        let notify = self.inner.notify.clone();
+        let sync_send = self.inner.sync_send.clone();
+        let Some(sync) = self.inner.options.sync.clone() else {
+            return;
+        };
+        let spawned = std::thread::Builder::new()
+            .name("kiosk-sync-now".into())
+            .spawn(move || {
+                let message = crate::sync::poll_now(&sync, &sync_send, lang == Lang::Zh);
+                notify(AppEvent::AdminMessage(message));
+            });
+        if let Err(err) = spawned {
+            tracing::error!(cause = %err, "cannot start the sync");
+        }
+    }
+
+    pub(super) fn lang(&self) -> Lang {
         self.inner.state.borrow().lang
     }
 
@@ -310,8 +430,13 @@ impl Kiosk {
         on!(ItemAdapter, on_chose_code, |k, index| k
             .code_shown(index.max(0) as usize));
         on!(InstallState, on_dismiss, |k| k.dismiss_install());
+        self.wire_admin(window);
         on!(StatsAdapter, on_export, |k| k.export_reports());
-        on!(StatsAdapter, on_close, |k| k.go_home());
+        on!(StatsAdapter, on_close, |k| if k.in_admin() {
+            k.open_admin_page()
+        } else {
+            k.go_home()
+        });
     }
 
     // ---- events from the worker ----
@@ -399,6 +524,14 @@ impl Kiosk {
                 self.inner.state.borrow_mut().reloading = false;
             }
             AppEvent::Sync(event) => self.sync_event(event),
+            AppEvent::AdminMessage(message) => {
+                window
+                    .global::<super::AdminState>()
+                    .set_message(message.into());
+                if self.in_admin() {
+                    self.open_admin_page();
+                }
+            }
             AppEvent::Stats(result) => self.show_stats(result),
             AppEvent::Exported(result) => {
                 self.inner.state.borrow_mut().stats_pending = false;
@@ -997,7 +1130,7 @@ impl Kiosk {
             return;
         };
         let exists = |screen: &Screen| match screen {
-            Screen::Home | Screen::Search | Screen::Stats => true,
+            Screen::Home | Screen::Search | Screen::Stats | Screen::Admin => true,
             Screen::Item(id) => content.item(id).is_some(),
             Screen::Column { id, .. } => content.columns.get(id).is_some(),
         };
@@ -1043,6 +1176,32 @@ impl Kiosk {
                 "Content version: “{}” (no. {}), installed {}",
                 record.version, record.seq, when
             ),
+        }
+    }
+
+    // ---- the schedule ----
+
+    /// Blanks the screen at night while nobody uses it, and restarts once a day when idle.
+    fn follow_schedule(&self) {
+        let schedule = self.inner.options.schedule;
+        if schedule == crate::schedule::Schedule::default() {
+            return;
+        }
+        let minute = crate::schedule::local_minute(
+            crate::content::unix_now(),
+            self.inner.options.utc_offset_minutes,
+        );
+        let unused = !self.inner.state.borrow().usage.in_session() && !self.in_admin();
+        if let Some(window) = self.window() {
+            window
+                .global::<AppState>()
+                .set_blank(unused && schedule.blank_at(minute));
+        }
+        let uptime = self.inner.started.elapsed();
+        if unused && schedule.restart_at(minute) && uptime > Duration::from_secs(10 * 60) {
+            tracing::info!("the daily restart");
+            self.admin_mut().restart_requested = true;
+            let _ = slint::quit_event_loop();
         }
     }
 
@@ -1332,6 +1491,7 @@ impl Kiosk {
     /// Once a second: the clock, and the idle reset.
     pub fn second_passed(&self) {
         self.update_clock();
+        self.follow_schedule();
         let settled = self.inner.state.borrow_mut().usage.tick(Instant::now());
         self.record(settled);
         let close_install = {
@@ -1373,6 +1533,7 @@ impl Kiosk {
 
     /// Back to home with nothing of the last visitor left: query, filters, history, settings.
     pub fn reset_for_next_visitor(&self) {
+        self.leave_admin("idle");
         self.end_session(crate::stats::EndReason::Idle);
         {
             let mut state = self.inner.state.borrow_mut();
@@ -1573,6 +1734,7 @@ impl Kiosk {
         match screen {
             Screen::Home => app.set_page(Page::Home),
             Screen::Stats => app.set_page(Page::Stats),
+            Screen::Admin => app.set_page(Page::Admin),
             Screen::Search => app.set_page(Page::Search),
             Screen::Column { id, page } => {
                 let Some(content) = content else { return };

@@ -4,6 +4,7 @@
 
 slint::include_modules!();
 
+pub mod admin_mode;
 pub mod app;
 pub mod idle;
 pub mod probe;
@@ -39,9 +40,21 @@ pub fn run(
     }
     window.window().set_fullscreen(fullscreen);
     let kiosk = Kiosk::new(&window, options);
+    // systemd: ready once the event loop runs (the window is up), and the watchdog fed from
+    // the event loop itself, so a screen that hangs is restarted.
+    slint::Timer::single_shot(std::time::Duration::ZERO, || {
+        crate::service::notify("READY=1");
+    });
+    let watchdog = slint::Timer::default();
+    if let Some(interval) = crate::service::watchdog_interval() {
+        watchdog.start(slint::TimerMode::Repeated, interval, || {
+            crate::service::notify("WATCHDOG=1");
+        });
+    }
     window
         .run()
         .map_err(|err| format!("the kiosk window failed: {err}"))?;
+    crate::service::notify("STOPPING=1");
     drop(kiosk);
     Ok(())
 }

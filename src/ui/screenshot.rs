@@ -23,6 +23,9 @@ pub enum Shot {
     /// The admin's statistics screen, over made-up usage of the last 30 days
     /// ([`crate::stats::demo`], in a store of its own).
     Stats,
+    /// The admin page (`admin`) or the PIN pad over the home screen (`pin`).
+    Admin,
+    Pin,
 }
 
 impl std::str::FromStr for Shot {
@@ -32,6 +35,8 @@ impl std::str::FromStr for Shot {
         match text.split_once(':') {
             None if text == "home" => Ok(Shot::Home),
             None if text == "stats" => Ok(Shot::Stats),
+            None if text == "admin" => Ok(Shot::Admin),
+            None if text == "pin" => Ok(Shot::Pin),
             Some(("search", query)) => Ok(Shot::Search(query.to_owned())),
             Some(("item", id)) if !id.is_empty() => Ok(Shot::Item(id.to_owned())),
             Some(("column", id)) if !id.is_empty() => Ok(Shot::Column(id.to_owned())),
@@ -44,7 +49,7 @@ impl std::str::FromStr for Shot {
                 Ok(Shot::Usb(stage.to_owned()))
             }
             _ => Err(format!(
-                "“{text}” is not a page: use home, search:QUERY, item:ID, column:ID, usb:STAGE or stats"
+                "“{text}” is not a page: use home, search:QUERY, item:ID, column:ID, usb:STAGE, stats, admin or pin"
             )),
         }
     }
@@ -125,6 +130,8 @@ pub fn render(
         Shot::Column(id) => kiosk.open_column(id),
         Shot::Usb(stage) => stage_usb_install(&kiosk, stage),
         Shot::Stats => kiosk.open_stats(),
+        Shot::Admin => kiosk.open_admin_page(),
+        Shot::Pin => kiosk.open_pin_pad(),
     }
     if !kiosk.wait_until_idle(Duration::from_secs(60)) {
         return Err(ShotError::Timeout);

@@ -33,6 +33,8 @@ pub enum AppEvent {
     Stats(Result<StatsData, String>),
     /// The reports were written onto a stick (the files), or why not.
     Exported(Result<Vec<PathBuf>, String>),
+    /// Something for the admin page to say (the outcome of "sync now").
+    AdminMessage(String),
     /// From the sync thread: an install's progress, its end, or a change of installed content.
     Sync(crate::sync::SyncEvent),
 }

@@ -20,6 +20,8 @@ struct Screen {
     window: AppWindow,
     kiosk: Kiosk,
     _data: tempfile::TempDir,
+    /// Where the data directory's parent is, when not in `_data`.
+    root: Option<PathBuf>,
 }
 
 fn start() -> Screen {
@@ -33,6 +35,8 @@ fn start() -> Screen {
         english: false,
         sync: None,
         recorder: Default::default(),
+        admin_pin_file: "/nonexistent/admin-pin".into(),
+        schedule: Default::default(),
     };
     start_with(data, options)
 }
@@ -51,6 +55,7 @@ fn start_with(data: tempfile::TempDir, options: KioskOptions) -> Screen {
         window,
         kiosk,
         _data: data,
+        root: None,
     };
     screen.settle();
     screen
@@ -58,7 +63,12 @@ fn start_with(data: tempfile::TempDir, options: KioskOptions) -> Screen {
 
 impl Screen {
     fn kiosk_data(&self) -> DataDir {
-        DataDir::new(self._data.path().join("data"))
+        DataDir::new(
+            self.root
+                .as_deref()
+                .unwrap_or(self._data.path())
+                .join("data"),
+        )
     }
 
     /// Lets the worker finish and shows what it found.
@@ -126,8 +136,30 @@ impl Screen {
     }
 }
 
+/// Everything logged by this test process (the admin test looks for the PIN in it).
+fn captured_logs() -> &'static std::sync::Mutex<Vec<u8>> {
+    static LOGS: std::sync::OnceLock<std::sync::Mutex<Vec<u8>>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(Default::default)
+}
+
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        captured_logs().lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[test]
 fn the_kiosk_screen_as_a_visitor_uses_it() {
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(|| LogWriter)
+        .init();
     i_slint_backend_testing::init_no_event_loop();
     typing_pinyin_on_the_keyboard_finds_the_business_licence_guide();
     filters_and_sorting_change_the_results();
@@ -136,6 +168,7 @@ fn the_kiosk_screen_as_a_visitor_uses_it() {
     the_catalogue_lists_a_column_newest_first();
     installed_content_switches_live_between_two_searches();
     a_visitor_session_records_exactly_these_events();
+    the_admin_opens_with_the_gesture_and_pin_rolls_back_and_leaves();
     a_usb_stick_installs_with_progress_on_screen_and_a_bad_one_is_refused();
 }
 
@@ -391,6 +424,8 @@ fn terminal(key: &kiosk::bundle::SecretKey) -> (Screen, PathBuf) {
             tick: Duration::from_millis(50),
         }),
         recorder: Default::default(),
+        admin_pin_file: "/nonexistent/admin-pin".into(),
+        schedule: Default::default(),
     };
     (start_with(data, options), root)
 }
@@ -525,6 +560,8 @@ fn a_visitor_session_records_exactly_these_events() {
         english: false,
         sync: None,
         recorder: recorder.clone(),
+        admin_pin_file: "/nonexistent/admin-pin".into(),
+        schedule: Default::default(),
     };
     let screen = start_with(tempfile::tempdir().unwrap(), options);
     // A visitor types yyzz, picks 营业执照, opens the first result, takes the checklist code,
@@ -644,6 +681,8 @@ fn statistics_screen_shows_the_figures_and_exports_to_a_prepared_stick(db: &std:
             tick: Duration::from_secs(3600),
         }),
         recorder,
+        admin_pin_file: "/nonexistent/admin-pin".into(),
+        schedule: Default::default(),
     };
     let screen = start_with(data, options);
     screen.kiosk.open_stats();
@@ -683,4 +722,193 @@ fn statistics_screen_shows_the_figures_and_exports_to_a_prepared_stick(db: &std:
     );
     screen.tap("关闭统计");
     assert_eq!(screen.page(), Page::Home);
+}
+
+// ---- admin mode ----
+
+impl Screen {
+    /// Presses the top-left corner of the window for `held` (through real pointer events).
+    fn press_corner(&self, held: Duration) {
+        use slint::platform::{PointerEventButton, WindowEvent};
+        let position = slint::LogicalPosition::new(40.0, 40.0);
+        let window = self.window.window();
+        window.dispatch_event(WindowEvent::PointerPressed {
+            position,
+            button: PointerEventButton::Left,
+        });
+        i_slint_backend_testing::mock_elapsed_time(held);
+        window.dispatch_event(WindowEvent::PointerReleased {
+            position,
+            button: PointerEventButton::Left,
+        });
+        self.settle();
+    }
+
+    fn type_pin(&self, pin: &str) {
+        for digit in pin.chars() {
+            self.tap(&digit.to_string());
+        }
+        self.tap("确认");
+    }
+}
+
+fn the_admin_opens_with_the_gesture_and_pin_rolls_back_and_leaves() {
+    use kiosk::ui::AdminState;
+    const PIN: &str = "975310";
+    let key = kiosk::bundle::SecretKey::from_seed([13; 32]);
+    let (screen, root) = terminal(&key);
+    // Version 2 is installed over the sample hall (version 1), so there is a rollback.
+    let v2 = sample_plus(2, &root);
+    bundle_of(&v2, 2, &key, &root.join("v2.kbundle"));
+    let trusted = [key.public()];
+    let request = kiosk::install::Request {
+        bundle: &root.join("v2.kbundle"),
+        from: "test".into(),
+        trusted: &trusted,
+        site: None,
+        limits: Default::default(),
+    };
+    kiosk::install::install(&screen.kiosk_data(), &request, &mut |_| {}).unwrap();
+    let pin_file = screen.kiosk_data().root().join("admin-pin");
+    kiosk::admin::PinFile::new(&pin_file).set(PIN).unwrap();
+    // The same terminal started again, now with a PIN file (the first keeps the folder).
+    let _first = screen;
+    let screen = restart(&key, root.clone(), &pin_file);
+    let admin = || screen.window.global::<AdminState>();
+
+    // Taps alone, or a short press, do not open anything.
+    for _ in 0..4 {
+        screen.press_corner(Duration::from_millis(100));
+    }
+    assert!(!admin().get_pad_open());
+    // A long press then three taps open the PIN pad.
+    screen.press_corner(Duration::from_millis(3200));
+    for _ in 0..3 {
+        screen.press_corner(Duration::from_millis(120));
+    }
+    assert!(admin().get_pad_open(), "the gesture opens the PIN pad");
+
+    // Three wrong PINs lock the pad; then even the right one is refused.
+    for wrong in ["111111", "222222"] {
+        screen.type_pin(wrong);
+        screen.expect("密码错误，请重新输入。");
+    }
+    screen.type_pin("333333");
+    assert!(admin().get_pad_locked());
+    assert!(
+        admin().get_pad_message().contains("30 秒后再试"),
+        "{}",
+        admin().get_pad_message()
+    );
+    // The pad's keys are disabled; even the right PIN sent past them is refused.
+    assert!(
+        !screen.expect("1").accessible_enabled().unwrap_or(true),
+        "keys are disabled"
+    );
+    for digit in PIN.chars() {
+        admin().invoke_digit(digit.to_string().into());
+    }
+    admin().invoke_submit();
+    screen.settle();
+    assert_eq!(screen.page(), Page::Home, "no way in while locked");
+    // Time passes (the lock is kept in the data directory, so a restart does not lift it).
+    let lock_file = screen.kiosk_data().root().join("admin-lockout.json");
+    let mut lock: kiosk::admin::Lockout =
+        serde_json::from_slice(&std::fs::read(&lock_file).unwrap()).unwrap();
+    lock.locked_until = 0;
+    std::fs::write(&lock_file, serde_json::to_vec(&lock).unwrap()).unwrap();
+    screen.tap("取消");
+    screen.press_corner(Duration::from_millis(3200));
+    for _ in 0..3 {
+        screen.press_corner(Duration::from_millis(120));
+    }
+    screen.type_pin(PIN);
+    assert_eq!(
+        screen.page(),
+        Page::Admin,
+        "the right PIN opens the admin page"
+    );
+    screen.expect("已安装：qljkq 第 2 版“2026年第2期”，152 条");
+
+    // Roll back to the sample hall, see it on screen, and leave.
+    screen.tap("回滚到上一版本");
+    let message = admin().get_message().to_string();
+    assert!(message.contains("已回滚到第 1 版"), "{message}");
+    screen.settle_until("the old content is shown", |s| {
+        s.kiosk.set_query("智慧停车场 ".into());
+        s.kiosk.wait_until_idle(Duration::from_secs(30));
+        !s.hit_titles().contains(&NEW_TITLE.to_owned())
+    });
+    screen.kiosk.open_admin_page();
+    screen.settle();
+    screen.tap("退出管理");
+    assert_eq!(screen.page(), Page::Home);
+    assert!(!screen.kiosk.in_admin());
+
+    // The log says who did what, and the PIN is nowhere.
+    let log = kiosk::admin::AdminLog::new(screen.kiosk_data().root().join("admin.jsonl")).read();
+    let actions: Vec<&str> = log.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "pin-wrong",
+            "pin-wrong",
+            "pin-wrong",
+            "pin-refused-locked",
+            "enter",
+            "rollback",
+            "leave"
+        ],
+        "{log:?}"
+    );
+    let session = &log[4].session;
+    assert!(session.starts_with("admin-") && log[5..].iter().all(|a| &a.session == session));
+    let logged = String::from_utf8(captured_logs().lock().unwrap().clone()).unwrap();
+    assert!(
+        logged.contains("admin action"),
+        "the admin actions reach the log"
+    );
+    for place in [
+        logged,
+        std::fs::read_to_string(screen.kiosk_data().root().join("admin.jsonl")).unwrap(),
+    ] {
+        assert!(!place.contains(PIN), "the PIN appears in a log");
+    }
+}
+
+/// The terminal of `terminal()` started again with an admin PIN file.
+fn restart(key: &kiosk::bundle::SecretKey, root: PathBuf, pin_file: &std::path::Path) -> Screen {
+    let data_dir = DataDir::new(root.join("data"));
+    let options = KioskOptions {
+        source: None,
+        data_dir: data_dir.clone(),
+        idle_timeout: IDLE_TIMEOUT,
+        idle_countdown: 10,
+        utc_offset_minutes: 480,
+        english: false,
+        sync: Some(kiosk::sync::SyncOptions {
+            data_dir,
+            trusted: Ok(vec![key.public()]),
+            site: None,
+            mount_roots: vec![root.join("media")],
+            network: Default::default(),
+            tick: Duration::from_millis(50),
+        }),
+        recorder: Default::default(),
+        admin_pin_file: pin_file.to_path_buf(),
+        schedule: Default::default(),
+    };
+    let window = AppWindow::new().unwrap();
+    window
+        .window()
+        .set_size(slint::PhysicalSize::new(1920, 1080));
+    let kiosk = Kiosk::new(&window, options);
+    let screen = Screen {
+        window,
+        kiosk,
+        _data: tempfile::tempdir().unwrap(),
+        root: Some(root),
+    };
+    screen.settle();
+    screen
 }
