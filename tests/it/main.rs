@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module an area.
 
+mod admin;
 mod bench;
 mod bundles;
 mod cli;
