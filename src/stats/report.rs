@@ -454,46 +454,39 @@ pub fn to_markdown(report: &Report) -> String {
         .collect();
     md_table(&mut out, &["指标", "数值"], &[false, true], &rows);
 
-    out.push_str("\n## 热门检索\n\n");
-    let rows: Vec<Vec<String>> = report
-        .top_searches
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            vec![
-                (i + 1).to_string(),
-                c.query.clone(),
-                c.searches.to_string(),
-                c.zero_results.to_string(),
-            ]
-        })
-        .collect();
-    md_table(
-        &mut out,
-        &["排名", "检索词", "检索次数", "其中无结果"],
-        &[true, false, true, true],
-        &rows,
+    // The two ranked search tables: by searches, and by searches that found nothing.
+    let mut searches = |title: &str, list: &[SearchCount], headers: [&str; 4], zero_first: bool| {
+        out.push_str(&format!("\n## {title}\n\n"));
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let (first, second) = if zero_first {
+                    (c.zero_results, c.searches)
+                } else {
+                    (c.searches, c.zero_results)
+                };
+                vec![
+                    (i + 1).to_string(),
+                    c.query.clone(),
+                    first.to_string(),
+                    second.to_string(),
+                ]
+            })
+            .collect();
+        md_table(&mut out, &headers, &[true, false, true, true], &rows);
+    };
+    searches(
+        "热门检索",
+        &report.top_searches,
+        ["排名", "检索词", "检索次数", "其中无结果"],
+        false,
     );
-
-    out.push_str("\n## 无结果检索（待补充内容）\n\n");
-    let rows: Vec<Vec<String>> = report
-        .top_zero_result_searches
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            vec![
-                (i + 1).to_string(),
-                c.query.clone(),
-                c.zero_results.to_string(),
-                c.searches.to_string(),
-            ]
-        })
-        .collect();
-    md_table(
-        &mut out,
-        &["排名", "检索词", "无结果次数", "检索次数"],
-        &[true, false, true, true],
-        &rows,
+    searches(
+        "无结果检索（待补充内容）",
+        &report.top_zero_result_searches,
+        ["排名", "检索词", "无结果次数", "检索次数"],
+        true,
     );
 
     out.push_str("\n## 各栏目浏览量\n\n");

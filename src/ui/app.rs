@@ -304,25 +304,23 @@ impl Kiosk {
     }
 
     pub(super) fn go_to_admin_screen(&self) {
-        {
-            let mut state = self.inner.state.borrow_mut();
-            state.screen = Screen::Admin;
-            state.history.clear();
-            state.keyboard = false;
-        }
+        self.jump_to(Screen::Admin);
         self.show();
     }
 
     /// Home without ending a visitor's session (the admin was not one).
     pub(super) fn go_home_quietly(&self) {
-        {
-            let mut state = self.inner.state.borrow_mut();
-            state.screen = Screen::Home;
-            state.history.clear();
-            state.keyboard = false;
-        }
+        self.jump_to(Screen::Home);
         self.reset_query();
         self.show();
+    }
+
+    /// Goes to `screen` with no way back (home, the admin's pages).
+    fn jump_to(&self, screen: Screen) {
+        let mut state = self.inner.state.borrow_mut();
+        state.screen = screen;
+        state.history.clear();
+        state.keyboard = false;
     }
 
     /// Loads the installed content again (after a rollback or an install).
@@ -664,14 +662,7 @@ impl Kiosk {
 
     fn go_home(&self) {
         self.end_session(crate::stats::EndReason::Home);
-        {
-            let mut state = self.inner.state.borrow_mut();
-            state.screen = Screen::Home;
-            state.history.clear();
-            state.keyboard = false;
-        }
-        self.reset_query();
-        self.show();
+        self.go_home_quietly();
     }
 
     fn go_back(&self) {

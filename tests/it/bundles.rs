@@ -154,6 +154,14 @@ enum Entry<'a> {
     Dir(&'a [u8]),
 }
 
+/// Regular-file entries for (path, bytes) pairs.
+fn file_entries(files: &[(String, Vec<u8>)]) -> Vec<Entry<'_>> {
+    files
+        .iter()
+        .map(|(p, b)| Entry::File(p.as_bytes(), b))
+        .collect()
+}
+
 fn tar_of(entries: &[Entry]) -> Vec<u8> {
     let mut tar = tar::Builder::new(Vec::new());
     for entry in entries {
@@ -311,10 +319,7 @@ fn no_trusted_key_means_nothing_installs() {
 fn missing_and_extra_files_are_refused() {
     let terminal = Terminal::new();
     let files = v2_files(&terminal);
-    let all: Vec<Entry> = files
-        .iter()
-        .map(|(p, b)| Entry::File(p.as_bytes(), b))
-        .collect();
+    let all: Vec<Entry> = file_entries(&files);
     // The manifest lists one file more than the payload holds.
     let missing = craft(
         &terminal,
@@ -327,10 +332,7 @@ fn missing_and_extra_files_are_refused() {
     );
     terminal.refuses(&missing, "missing from its contents");
     // The payload holds a file the manifest does not list.
-    let mut extra_entries: Vec<Entry> = files
-        .iter()
-        .map(|(p, b)| Entry::File(p.as_bytes(), b))
-        .collect();
+    let mut extra_entries: Vec<Entry> = file_entries(&files);
     extra_entries.push(Entry::File(b"items/b.jsonl", b"{}\n"));
     let extra = craft(
         &terminal,
@@ -346,10 +348,7 @@ fn missing_and_extra_files_are_refused() {
 fn a_file_larger_than_declared_is_refused() {
     let terminal = Terminal::new();
     let files = v2_files(&terminal);
-    let all: Vec<Entry> = files
-        .iter()
-        .map(|(p, b)| Entry::File(p.as_bytes(), b))
-        .collect();
+    let all: Vec<Entry> = file_entries(&files);
     let larger = craft(
         &terminal,
         "larger.kbundle",
@@ -369,10 +368,7 @@ fn a_file_larger_than_declared_is_refused() {
         .iter()
         .map(|b| if *b == b'5' { b'6' } else { *b })
         .collect();
-    let swapped_entries: Vec<Entry> = swapped
-        .iter()
-        .map(|(p, b)| Entry::File(p.as_bytes(), b))
-        .collect();
+    let swapped_entries = file_entries(&swapped);
     let other = craft(
         &terminal,
         "other.kbundle",
@@ -560,10 +556,7 @@ fn a_signed_bundle_whose_content_does_not_load_is_refused() {
             }
         })
         .collect();
-    let entries: Vec<Entry> = broken
-        .iter()
-        .map(|(p, b)| Entry::File(p.as_bytes(), b))
-        .collect();
+    let entries = file_entries(&broken);
     let bundle = craft(
         &terminal,
         "broken.kbundle",

@@ -408,25 +408,7 @@ fn terminal(key: &kiosk::bundle::SecretKey) -> (Screen, PathBuf) {
     };
     kiosk::install::install(&data_dir, &request, &mut |_| {}).unwrap();
     std::fs::create_dir_all(root.join("media")).unwrap();
-    let options = KioskOptions {
-        source: None,
-        data_dir: data_dir.clone(),
-        idle_timeout: IDLE_TIMEOUT,
-        idle_countdown: 10,
-        utc_offset_minutes: 480,
-        english: false,
-        sync: Some(kiosk::sync::SyncOptions {
-            data_dir,
-            trusted: Ok(vec![key.public()]),
-            site: None,
-            mount_roots: vec![root.join("media")],
-            network: Default::default(),
-            tick: Duration::from_millis(50),
-        }),
-        recorder: Default::default(),
-        admin_pin_file: "/nonexistent/admin-pin".into(),
-        schedule: Default::default(),
-    };
+    let options = terminal_options(key, &root, std::path::Path::new("/nonexistent/admin-pin"));
     (start_with(data, options), root)
 }
 
@@ -878,8 +860,30 @@ fn the_admin_opens_with_the_gesture_and_pin_rolls_back_and_leaves() {
 
 /// The terminal of `terminal()` started again with an admin PIN file.
 fn restart(key: &kiosk::bundle::SecretKey, root: PathBuf, pin_file: &std::path::Path) -> Screen {
+    let options = terminal_options(key, &root, pin_file);
+    let window = AppWindow::new().unwrap();
+    window
+        .window()
+        .set_size(slint::PhysicalSize::new(1920, 1080));
+    let kiosk = Kiosk::new(&window, options);
+    let screen = Screen {
+        window,
+        kiosk,
+        _data: tempfile::tempdir().unwrap(),
+        root: Some(root),
+    };
+    screen.settle();
+    screen
+}
+
+/// A terminal's options: installed content in `root/data`, sticks under `root/media`.
+fn terminal_options(
+    key: &kiosk::bundle::SecretKey,
+    root: &std::path::Path,
+    pin_file: &std::path::Path,
+) -> KioskOptions {
     let data_dir = DataDir::new(root.join("data"));
-    let options = KioskOptions {
+    KioskOptions {
         source: None,
         data_dir: data_dir.clone(),
         idle_timeout: IDLE_TIMEOUT,
@@ -897,18 +901,5 @@ fn restart(key: &kiosk::bundle::SecretKey, root: PathBuf, pin_file: &std::path::
         recorder: Default::default(),
         admin_pin_file: pin_file.to_path_buf(),
         schedule: Default::default(),
-    };
-    let window = AppWindow::new().unwrap();
-    window
-        .window()
-        .set_size(slint::PhysicalSize::new(1920, 1080));
-    let kiosk = Kiosk::new(&window, options);
-    let screen = Screen {
-        window,
-        kiosk,
-        _data: tempfile::tempdir().unwrap(),
-        root: Some(root),
-    };
-    screen.settle();
-    screen
+    }
 }
