@@ -192,12 +192,23 @@ pub enum ConfigError {
     Invalid { path: PathBuf, message: String },
 }
 
+impl ConfigError {
+    /// The config file concerned.
+    pub fn path(&self) -> &Path {
+        match self {
+            ConfigError::Read { path, .. } | ConfigError::Invalid { path, .. } => path,
+        }
+    }
+}
+
 /// A loaded configuration, with where it came from and what was odd about it.
 #[derive(Debug, Clone, Default)]
 pub struct LoadedConfig {
     pub config: Config,
     /// The file read, if any.
     pub file: Option<PathBuf>,
+    /// The settings that environment variables set.
+    pub overrides: Vec<Override>,
     pub warnings: Vec<String>,
 }
 
@@ -232,7 +243,9 @@ impl Config {
             loaded.warnings = warnings;
         }
         loaded.file = file;
-        loaded.config.apply_env(env);
+        let (overrides, warnings) = loaded.config.apply_env(env);
+        loaded.overrides = overrides;
+        loaded.warnings.extend(warnings);
         Ok(loaded)
     }
 
@@ -250,34 +263,187 @@ impl Config {
         Ok((config, warnings))
     }
 
-    fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) {
-        if let Some(dir) = env("KIOSK_DATA_DIR").filter(|v| !v.is_empty()) {
-            self.data_dir = Some(PathBuf::from(dir));
+    /// Sets every setting that has an environment variable (see [`variable_of`]). Returns the
+    /// settings set, and a warning for each variable whose value was not used.
+    fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> (Vec<Override>, Vec<String>) {
+        let mut overrides = Vec::new();
+        let mut warnings = Vec::new();
+        let Ok(mut table) = toml::Table::try_from(&*self) else {
+            return (overrides, warnings); // cannot happen: every field serializes
+        };
+        for (section, key) in settings() {
+            let canonical = variable_of(section, key);
+            let alias = ALIASES
+                .iter()
+                .find(|(_, s, k)| *s == section && *k == key)
+                .map(|(variable, _, _)| variable.to_string());
+            // The long name wins over the short one.
+            let Some((variable, raw)) = [Some(canonical), alias]
+                .into_iter()
+                .flatten()
+                .find_map(|variable| env(&variable).map(|raw| (variable, raw)))
+            else {
+                continue;
+            };
+            let slot = if section.is_empty() {
+                &mut table
+            } else {
+                match table.get_mut(section).and_then(toml::Value::as_table_mut) {
+                    Some(slot) => slot,
+                    None => continue,
+                }
+            };
+            let value = match env_value(key, slot.get(key), &raw) {
+                Ok(Some(value)) => value,
+                Ok(None) => continue, // empty: as if unset
+                Err(why) => {
+                    warnings.push(format!("{variable}=“{raw}” is ignored: {why}"));
+                    continue;
+                }
+            };
+            let before = slot.insert(key.to_owned(), value);
+            // The value must also fit the setting's type (a negative number of seconds ...).
+            match toml::Value::Table(table.clone()).try_into::<Config>() {
+                Ok(_) => overrides.push(Override {
+                    variable,
+                    section,
+                    key,
+                }),
+                Err(err) => {
+                    let slot = if section.is_empty() {
+                        &mut table
+                    } else {
+                        table[section].as_table_mut().expect("checked above")
+                    };
+                    match before {
+                        Some(before) => slot.insert(key.to_owned(), before),
+                        None => slot.remove(key),
+                    };
+                    let why = match raw.trim().parse::<i64>() {
+                        Ok(_) => "out of range for this setting".to_owned(),
+                        Err(_) => err.message().trim().to_owned(),
+                    };
+                    warnings.push(format!("{variable}=“{raw}” is ignored: {why}"));
+                }
+            }
         }
-        if let Some(id) = env("KIOSK_TERMINAL_ID").filter(|v| !v.is_empty()) {
-            self.terminal.id = id;
+        if let Ok(config) = toml::Value::Table(table).try_into::<Config>() {
+            *self = config;
         }
-        if let Some(value) = env("KIOSK_FULLSCREEN") {
-            self.screen.fullscreen = matches!(value.as_str(), "1" | "true" | "yes");
+        (overrides, warnings)
+    }
+}
+
+/// A setting taken from an environment variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    pub variable: String,
+    /// `""` for a top-level setting (`data_dir`).
+    pub section: &'static str,
+    pub key: &'static str,
+}
+
+/// Short names of a few settings, kept from the first releases: (variable, section, key).
+/// The long name ([`variable_of`]) wins when both are set.
+pub const ALIASES: &[(&str, &str, &str)] = &[
+    ("KIOSK_FULLSCREEN", "screen", "fullscreen"),
+    ("KIOSK_IDLE_TIMEOUT", "screen", "idle_timeout_secs"),
+    ("KIOSK_LANGUAGE", "screen", "language"),
+    ("KIOSK_CHANNEL_URL", "network", "channel_url"),
+    ("KIOSK_PUBLIC_KEYS", "bundles", "public_keys"),
+    ("KIOSK_MOUNT_ROOTS", "bundles", "mount_roots"),
+];
+
+/// `KIOSK_*` variables that are not settings but are read all the same.
+pub const OTHER_VARIABLES: &[&str] = &[
+    "KIOSK_CONFIG",     // the config file
+    "KIOSK_LOG",        // the log filter
+    "KIOSK_SAMPLE_DIR", // where the built-in sample hall is
+    "KIOSK_FAILPOINT",  // tests of the installer stop it at a step
+];
+
+/// Settings that an empty variable does not clear (it is ignored instead): a terminal always
+/// has a data directory, an id, a language and a PIN file.
+const NEVER_EMPTY: &[&str] = &["data_dir", "id", "language", "pin_file"];
+
+/// Every setting as (section, key), sorted by section and key; `("", "data_dir")` first.
+pub fn settings() -> Vec<(&'static str, &'static str)> {
+    // The names come from the types themselves, so a new setting has its variable at once.
+    fn names(value: &toml::Value) -> Vec<String> {
+        value
+            .as_table()
+            .map(|table| table.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+    static SETTINGS: std::sync::OnceLock<Vec<(&'static str, &'static str)>> =
+        std::sync::OnceLock::new();
+    SETTINGS
+        .get_or_init(|| {
+            let defaults = toml::Value::try_from(Config::default())
+                .unwrap_or(toml::Value::Table(Default::default()));
+            let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+            let mut all = vec![("", "data_dir")];
+            for section in names(&defaults) {
+                if let Some(table) = defaults.get(&section).filter(|v| v.is_table()) {
+                    let section = leak(section);
+                    all.extend(names(table).into_iter().map(|key| (section, leak(key))));
+                }
+            }
+            all
+        })
+        .clone()
+}
+
+/// The environment variable of a setting: `[screen] idle_timeout_secs` is
+/// `KIOSK_SCREEN_IDLE_TIMEOUT_SECS`, `data_dir` is `KIOSK_DATA_DIR`.
+pub fn variable_of(section: &str, key: &str) -> String {
+    let name = if section.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{section}_{key}")
+    };
+    format!("KIOSK_{}", name.to_ascii_uppercase())
+}
+
+/// A variable's text as a value of the same kind as `current`: `Ok(None)` when empty and the
+/// setting is not one that empty turns off.
+fn env_value(
+    key: &str,
+    current: Option<&toml::Value>,
+    raw: &str,
+) -> Result<Option<toml::Value>, String> {
+    let text = raw.trim();
+    match current {
+        Some(toml::Value::Boolean(_)) => match text.to_ascii_lowercase().as_str() {
+            "" => Ok(None),
+            "1" | "true" | "yes" | "on" => Ok(Some(toml::Value::Boolean(true))),
+            "0" | "false" | "no" | "off" => Ok(Some(toml::Value::Boolean(false))),
+            _ => Err("not true or false (1/0, yes/no, on/off work too)".into()),
+        },
+        Some(toml::Value::Integer(_)) if text.is_empty() => Ok(None),
+        Some(toml::Value::Integer(_)) => text
+            .parse::<i64>()
+            .map(|n| Some(toml::Value::Integer(n)))
+            .map_err(|_| "not a whole number".into()),
+        Some(toml::Value::Array(_)) => {
+            // A list: entries separated by `;`; paths (mount roots) by `:` too, as in PATH.
+            let separators: &[char] = if key.ends_with("roots") {
+                &[';', ':']
+            } else {
+                &[';']
+            };
+            let entries: Vec<toml::Value> = text
+                .split(separators)
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(|entry| toml::Value::String(entry.to_owned()))
+                .collect();
+            Ok((!entries.is_empty()).then_some(toml::Value::Array(entries)))
         }
-        if let Some(secs) = env("KIOSK_IDLE_TIMEOUT").and_then(|v| v.parse().ok()) {
-            self.screen.idle_timeout_secs = secs;
-        }
-        if let Some(language) = env("KIOSK_LANGUAGE").filter(|v| !v.is_empty()) {
-            self.screen.language = language;
-        }
-        if let Some(url) = env("KIOSK_STATS_UPLOAD_URL") {
-            self.stats.upload_url = url;
-        }
-        if let Some(url) = env("KIOSK_CHANNEL_URL") {
-            self.network.channel_url = url;
-        }
-        if let Some(keys) = env("KIOSK_PUBLIC_KEYS").filter(|v| !v.is_empty()) {
-            self.bundles.public_keys = keys.split(';').map(|k| k.trim().to_owned()).collect();
-        }
-        if let Some(roots) = env("KIOSK_MOUNT_ROOTS").filter(|v| !v.is_empty()) {
-            self.bundles.mount_roots = std::env::split_paths(&roots).collect();
-        }
+        // Strings and paths (and data_dir, absent when unset); empty turns off a string
+        // setting such as upload_url, but never clears those that must have a value.
+        _ if text.is_empty() && (NEVER_EMPTY.contains(&key) || current.is_none()) => Ok(None),
+        _ => Ok(Some(toml::Value::String(raw.to_owned()))),
     }
 }
 
@@ -314,7 +480,10 @@ fn default_config_paths(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
 /// One finding of `kiosk config check`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// The line of the file, when the finding is about one.
     pub line: Option<usize>,
+    /// The environment variable, when the finding is about one (its value replaced the file's).
+    pub variable: Option<String>,
     pub error: bool,
     pub message: String,
 }
@@ -343,6 +512,13 @@ fn line_of(text: &str, section: &str, key: &str) -> Option<usize> {
 /// work (bad times, keys that cannot be read, addresses that are not URLs, ...). Files the
 /// settings name are looked at too.
 pub fn check(text: &str) -> Vec<Finding> {
+    check_with_env(text, &[])
+}
+
+/// [`check`] of the settings in effect: the file's, then those of the `KIOSK_*` variables in
+/// `vars` (name, value), which are checked too, and named where they replace the file's. A
+/// `KIOSK_*` variable that is nothing the kiosk reads is reported.
+pub fn check_with_env(text: &str, vars: &[(String, String)]) -> Vec<Finding> {
     let mut findings = Vec::new();
     let (config, warnings) = match Config::parse(text) {
         Ok(parsed) => parsed,
@@ -355,6 +531,7 @@ pub fn check(text: &str) -> Vec<Finding> {
                 .and_then(|n| n.parse().ok());
             findings.push(Finding {
                 line,
+                variable: None,
                 error: true,
                 message: message
                     .lines()
@@ -368,18 +545,58 @@ pub fn check(text: &str) -> Vec<Finding> {
             return findings;
         }
     };
+    let mut config = config;
     for warning in warnings {
         let key = warning.split('`').nth(1).unwrap_or("");
         let (section, name) = key.rsplit_once('.').unwrap_or(("", key));
         findings.push(Finding {
             line: line_of(text, section, name),
+            variable: None,
             error: false,
             message: warning.clone(),
         });
     }
-    let mut say = |section: &str, key: &str, error: bool, message: String| {
+    let env = |name: &str| {
+        vars.iter()
+            .find(|(variable, _)| variable == name)
+            .map(|(_, value)| value.clone())
+    };
+    let (overrides, env_warnings) = config.apply_env(&env);
+    for warning in env_warnings {
         findings.push(Finding {
-            line: line_of(text, section, key),
+            line: None,
+            variable: warning.split('=').next().map(str::to_owned),
+            error: true,
+            message: warning,
+        });
+    }
+    for (variable, _) in vars {
+        let known = settings()
+            .iter()
+            .any(|(section, key)| variable_of(section, key) == *variable)
+            || ALIASES.iter().any(|(alias, _, _)| alias == variable)
+            || OTHER_VARIABLES.contains(&variable.as_str());
+        if variable.starts_with("KIOSK_") && !known {
+            findings.push(Finding {
+                line: None,
+                variable: Some(variable.clone()),
+                error: false,
+                message: format!(
+                    "{variable} is not a setting and is ignored (`kiosk config check --help` lists the variables)"
+                ),
+            });
+        }
+    }
+    let mut say = |section: &str, key: &str, error: bool, message: String| {
+        let from_env = overrides
+            .iter()
+            .find(|o| o.section == section && o.key == key);
+        findings.push(Finding {
+            line: from_env
+                .is_none()
+                .then(|| line_of(text, section, key))
+                .flatten(),
+            variable: from_env.map(|o| o.variable.clone()),
             error,
             message: format!(
                 "{}{key}: {message}",

@@ -169,9 +169,38 @@ enum BundleCommand {
 
 #[derive(Subcommand)]
 enum ConfigCommand {
-    /// Check a config file [default: the one in use] and say what is wrong and where
-    #[command(after_help = EXIT_CODES)]
+    /// Check a config file [default: the one in use] with the KIOSK_* variables set, and say
+    /// what is wrong and where
+    #[command(after_help = config_check_help())]
     Check { file: Option<PathBuf> },
+}
+
+/// The environment variables of the settings, for `kiosk config check --help`.
+fn config_check_help() -> String {
+    let mut help = String::from(
+        "Every setting of the config file can be set by an environment variable, which wins over\n\
+         the file: KIOSK_ then the section and the key in capitals ([screen] idle_timeout_secs is\n\
+         KIOSK_SCREEN_IDLE_TIMEOUT_SECS). Lists are separated by ';'. Variables:\n",
+    );
+    for (section, key) in kiosk::config::settings() {
+        let alias = kiosk::config::ALIASES
+            .iter()
+            .find(|(_, s, k)| *s == section && *k == key)
+            .map(|(alias, _, _)| format!(" (or {alias})"))
+            .unwrap_or_default();
+        let setting = if section.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{section}.{key}")
+        };
+        help.push_str(&format!(
+            "  {:<34} {setting}{alias}\n",
+            kiosk::config::variable_of(section, key)
+        ));
+    }
+    help.push('\n');
+    help.push_str(EXIT_CODES);
+    help
 }
 
 #[derive(Subcommand)]
@@ -394,6 +423,46 @@ struct SearchArgs {
     query: Option<String>,
 }
 
+/// `kiosk config check`: the file's findings and the environment's, one a line, then a summary.
+fn config_check(file: Option<PathBuf>) -> Result<ExitCode, Failure> {
+    let text = match &file {
+        Some(file) => std::fs::read_to_string(file)
+            .map_err(|err| Failure(4, format!("cannot read {}: {err}", file.display())))?,
+        None => String::new(),
+    };
+    let name = match &file {
+        Some(file) => file.display().to_string(),
+        None => "(no config file: the defaults)".to_owned(),
+    };
+    let vars: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter(|(k, _)| k.starts_with("KIOSK_"))
+        .collect();
+    let findings = kiosk::config::check_with_env(&text, &vars);
+    let errors = findings.iter().filter(|f| f.error).count();
+    for finding in &findings {
+        let place = match (&finding.variable, finding.line) {
+            (Some(variable), _) => format!("environment {variable}"),
+            (None, Some(line)) => format!("{name}:{line}"),
+            (None, None) => name.clone(),
+        };
+        println!(
+            "{place}: {}: {}",
+            if finding.error { "error" } else { "warning" },
+            finding.message
+        );
+    }
+    println!(
+        "{name}: {errors} error(s), {} warning(s)",
+        findings.len() - errors
+    );
+    Ok(if errors > 0 {
+        ExitCode::from(4)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 /// A failure to report: the message for stderr and the exit code.
 struct Failure(u8, String);
 
@@ -418,8 +487,15 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let command = cli.command.unwrap_or(Command::Run(RunArgs::default()));
     let env = |name: &str| std::env::var(name).ok();
-    let loaded_config =
-        Config::load(cli.config.as_deref(), &env).map_err(|err| Failure(4, err.to_string()))?;
+    let loaded_config = match Config::load(cli.config.as_deref(), &env) {
+        Ok(loaded) => loaded,
+        // `kiosk config check` is how the file gets fixed: it goes on and names the problem.
+        Err(err) if matches!(command, Command::Config(_)) => kiosk::config::LoadedConfig {
+            file: Some(err.path().to_path_buf()),
+            ..Default::default()
+        },
+        Err(err) => return Err(Failure(4, err.to_string())),
+    };
     for warning in &loaded_config.warnings {
         let file = loaded_config.file.as_deref().unwrap_or(Path::new("config"));
         tracing::warn!(config = %file.display(), "{warning}");
@@ -460,37 +536,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Bundle(command) => bundle(command, &loaded_config.config, &data_dir),
         Command::Stats(command) => stats(command, &loaded_config.config, &data_dir),
         Command::Config(ConfigCommand::Check { file }) => {
-            let file = file.or(loaded_config.file.clone()).ok_or_else(|| {
-                Failure(
-                    4,
-                    "no config file is in use; name one: kiosk config check FILE".into(),
-                )
-            })?;
-            let text = std::fs::read_to_string(&file)
-                .map_err(|err| Failure(4, format!("cannot read {}: {err}", file.display())))?;
-            let findings = kiosk::config::check(&text);
-            let errors = findings.iter().filter(|f| f.error).count();
-            for finding in &findings {
-                let place = match finding.line {
-                    Some(line) => format!("{}:{line}", file.display()),
-                    None => file.display().to_string(),
-                };
-                println!(
-                    "{place}: {}: {}",
-                    if finding.error { "error" } else { "warning" },
-                    finding.message
-                );
-            }
-            println!(
-                "{}: {errors} error(s), {} warning(s)",
-                file.display(),
-                findings.len() - errors
-            );
-            Ok(if errors > 0 {
-                ExitCode::from(4)
-            } else {
-                ExitCode::SUCCESS
-            })
+            config_check(file.or(loaded_config.file.clone()))
         }
         Command::Admin(AdminCommand::SetPin) => {
             let pin = read_pin()?;

@@ -52,6 +52,62 @@ fn config_check_names_every_problem_with_its_line() {
 }
 
 #[test]
+fn config_check_checks_the_environment_too_and_goes_on_when_the_file_is_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("kiosk.toml"),
+        "[screen]\nlanguage = \"zh\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kiosk"))
+        .args(["config", "check", "kiosk.toml"])
+        .current_dir(dir.path())
+        .env("KIOSK_DATA_DIR", dir.path().join("data"))
+        .env_remove("KIOSK_CONFIG")
+        .env("KIOSK_SCREEN_LANGUAGE", "fr")
+        .env("KIOSK_SCHEDULE_RESTART_AT", "4am")
+        .env("KIOSK_STATS_ENABLED", "maybe")
+        .env("KIOSK_IDLE_TIMEOUT_SEC", "60")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "environment KIOSK_SCREEN_LANGUAGE: error: screen.language: “fr” is not zh or en",
+        "environment KIOSK_SCHEDULE_RESTART_AT: error: schedule.restart_at: “4am” is not a time like 07:30",
+        "environment KIOSK_STATS_ENABLED: error: KIOSK_STATS_ENABLED=“maybe” is ignored: not true or false",
+        "environment KIOSK_IDLE_TIMEOUT_SEC: warning: KIOSK_IDLE_TIMEOUT_SEC is not a setting and is ignored",
+        "kiosk.toml: 3 error(s),",
+    ] {
+        assert!(text.contains(expected), "no “{expected}” in:\n{text}");
+    }
+
+    // The config in use is broken: `kiosk config check` still says where, and nothing else runs.
+    std::fs::write(dir.path().join("kiosk.toml"), "[screen]\nlanguage = zh\n").unwrap();
+    let config = dir.path().join("kiosk.toml");
+    let out = kiosk(
+        dir.path(),
+        &["--config", config.to_str().unwrap(), "config", "check"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(4));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("kiosk.toml:2: error:"), "{text}");
+    let out = kiosk(
+        dir.path(),
+        &["--config", config.to_str().unwrap(), "columns"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not valid"));
+
+    let help = kiosk(dir.path(), &["config", "check", "--help"], "");
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(help.contains("KIOSK_SCHEDULE_RESTART_AT"), "{help}");
+    assert!(help.contains("(or KIOSK_IDLE_TIMEOUT)"), "{help}");
+}
+
+#[test]
 fn the_shipped_config_has_no_error_but_the_missing_key_file() {
     let out = kiosk(
         &crate::support::repo_root(),
