@@ -91,7 +91,11 @@ mkdir "$tmp/data" "$tmp/home"
 cp -r "$repo/kiosk-data/sample" "$tmp/sample"
 if [ "$(id -u)" = 0 ]; then
     chown 65534:65534 "$tmp/run" "$tmp/data" "$tmp/home"
-    "${runas[@]}" test -x "$binary" || die "the user nobody cannot run $binary; use --binary"
+    # The user nobody may not reach the binary where it was built (a private checkout): run a
+    # copy from the temporary folder.
+    cp "$binary" "$tmp/kiosk"
+    binary=$tmp/kiosk
+    "${runas[@]}" test -x "$binary" || die "the user nobody cannot run $binary"
 fi
 
 cage_pid=
