@@ -5,11 +5,22 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 fn kiosk(dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
+    kiosk_with_env(dir, args, stdin, &[])
+}
+
+/// `kiosk` with these environment variables set too.
+fn kiosk_with_env(
+    dir: &std::path::Path,
+    args: &[&str],
+    stdin: &str,
+    vars: &[(&str, &str)],
+) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kiosk"))
         .args(args)
         .current_dir(dir)
         .env("KIOSK_DATA_DIR", dir.join("data"))
         .env_remove("KIOSK_CONFIG")
+        .envs(vars.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -24,6 +35,13 @@ fn kiosk(dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Out
     child.wait_with_output().unwrap()
 }
 
+/// Each of `expected` is somewhere in `text`.
+fn assert_lines(text: &str, expected: &[&str]) {
+    for expected in expected {
+        assert!(text.contains(expected), "no “{expected}” in:\n{text}");
+    }
+}
+
 #[test]
 fn config_check_names_every_problem_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -35,16 +53,17 @@ fn config_check_names_every_problem_with_its_line() {
     let out = kiosk(dir.path(), &["config", "check", "kiosk.toml"], "");
     assert_eq!(out.status.code(), Some(4));
     let text = String::from_utf8(out.stdout).unwrap();
-    for expected in [
-        "kiosk.toml:2: error: screen.language: “fr” is not zh or en",
-        "kiosk.toml:3: error: screen.idle_timeout_secs: must be at least 10 seconds",
-        "kiosk.toml:7: error: schedule.blank_until: “7:30” is not a time like 07:30",
-        "kiosk.toml:10: error: network.channel_url: “not a url” is not an http(s) URL",
-        "kiosk.toml:13: warning: unknown setting `stats.colour` is ignored",
-        "kiosk.toml: 4 error(s),",
-    ] {
-        assert!(text.contains(expected), "no “{expected}” in:\n{text}");
-    }
+    assert_lines(
+        &text,
+        &[
+            "kiosk.toml:2: error: screen.language: “fr” is not zh or en",
+            "kiosk.toml:3: error: screen.idle_timeout_secs: must be at least 10 seconds",
+            "kiosk.toml:7: error: schedule.blank_until: “7:30” is not a time like 07:30",
+            "kiosk.toml:10: error: network.channel_url: “not a url” is not an http(s) URL",
+            "kiosk.toml:13: warning: unknown setting `stats.colour` is ignored",
+            "kiosk.toml: 4 error(s),",
+        ],
+    );
     std::fs::write(dir.path().join("broken.toml"), "[screen\nlanguage = 1\n").unwrap();
     let out = kiosk(dir.path(), &["config", "check", "broken.toml"], "");
     assert_eq!(out.status.code(), Some(4));
@@ -59,28 +78,29 @@ fn config_check_checks_the_environment_too_and_goes_on_when_the_file_is_broken()
         "[screen]\nlanguage = \"zh\"\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kiosk"))
-        .args(["config", "check", "kiosk.toml"])
-        .current_dir(dir.path())
-        .env("KIOSK_DATA_DIR", dir.path().join("data"))
-        .env_remove("KIOSK_CONFIG")
-        .env("KIOSK_SCREEN_LANGUAGE", "fr")
-        .env("KIOSK_SCHEDULE_RESTART_AT", "4am")
-        .env("KIOSK_STATS_ENABLED", "maybe")
-        .env("KIOSK_IDLE_TIMEOUT_SEC", "60")
-        .output()
-        .unwrap();
+    let out = kiosk_with_env(
+        dir.path(),
+        &["config", "check", "kiosk.toml"],
+        "",
+        &[
+            ("KIOSK_SCREEN_LANGUAGE", "fr"),
+            ("KIOSK_SCHEDULE_RESTART_AT", "4am"),
+            ("KIOSK_STATS_ENABLED", "maybe"),
+            ("KIOSK_IDLE_TIMEOUT_SEC", "60"),
+        ],
+    );
     assert_eq!(out.status.code(), Some(4));
     let text = String::from_utf8(out.stdout).unwrap();
-    for expected in [
+    assert_lines(
+        &text,
+        &[
         "environment KIOSK_SCREEN_LANGUAGE: error: screen.language: “fr” is not zh or en",
         "environment KIOSK_SCHEDULE_RESTART_AT: error: schedule.restart_at: “4am” is not a time like 07:30",
         "environment KIOSK_STATS_ENABLED: error: KIOSK_STATS_ENABLED=“maybe” is ignored: not true or false",
         "environment KIOSK_IDLE_TIMEOUT_SEC: warning: KIOSK_IDLE_TIMEOUT_SEC is not a setting and is ignored",
         "kiosk.toml: 3 error(s),",
-    ] {
-        assert!(text.contains(expected), "no “{expected}” in:\n{text}");
-    }
+        ],
+    );
 
     // The config in use is broken: `kiosk config check` still says where, and nothing else runs.
     std::fs::write(dir.path().join("kiosk.toml"), "[screen]\nlanguage = zh\n").unwrap();
