@@ -313,6 +313,18 @@ check "install.sh: the admin PIN hash is root:kiosk 640 (it is '$pin_state')" te
 check "install.sh: the PIN is kept as an Argon2id hash" grep -q 'argon2id' "$root/etc/kiosk/admin-pin"
 check "install.sh: the PIN itself is in no file under /etc, /var/lib/kiosk or /tmp, nor in install.sh's output" \
     bash -c "! grep -rqs '$pin' '$root/etc' '$root/var/lib/kiosk' '$root/tmp/install.log' '$root/tmp/install-again.log'"
+# The PIN set again by hand, as docs/deploy.md says (`sudo kiosk admin set-pin`), over the file
+# and then afresh: either way the user kiosk can read it and nobody else.
+printf '13572468\n' | in_root kiosk admin set-pin >/dev/null 2>&1 || fail "kiosk admin set-pin (again) failed"
+pin_state=$(in_root stat -c '%U:%G %a' /etc/kiosk/admin-pin 2>/dev/null || true)
+check "kiosk admin set-pin over it keeps root:kiosk 640 (it is '$pin_state')" test "$pin_state" = "root:kiosk 640"
+rm -f "$root/etc/kiosk/admin-pin"
+printf '13572468\n' | in_root kiosk admin set-pin >/dev/null 2>&1 || fail "kiosk admin set-pin (afresh) failed"
+pin_state=$(in_root stat -c '%U:%G %a' /etc/kiosk/admin-pin 2>/dev/null || true)
+check "kiosk admin set-pin as root makes it root:kiosk 640 (it is '$pin_state')" test "$pin_state" = "root:kiosk 640"
+check "the user kiosk can read the PIN hash" \
+    in_root setpriv --reuid=kiosk --regid=kiosk --init-groups head -c 10 /etc/kiosk/admin-pin
+
 checked=$(in_root kiosk config check 2>&1) && status=0 || status=$?
 if [ $status = 0 ]; then
     pass "kiosk config check of the installed config: $(tail -n 1 <<<"$checked")"

@@ -126,7 +126,9 @@ impl PinFile {
         (6..=12).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit())
     }
 
-    /// Hashes and writes a new PIN (mode 0640, through a temporary file).
+    /// Hashes and writes a new PIN (mode 0640, through a temporary file). The file keeps the
+    /// group of the one it replaces; a new one written by root goes to the group `kiosk`, when
+    /// there is one, so the service (the user kiosk) can read it and nobody else can.
     pub fn set(&self, pin: &str) -> Result<(), PinError> {
         use argon2::password_hash::{PasswordHasher, SaltString};
         use std::io::Write;
@@ -159,7 +161,27 @@ impl PinFile {
         file.write_all(format!("{hash}\n").as_bytes())
             .and_then(|()| file.sync_all())
             .map_err(|e| file_error(e.to_string()))?;
+        if let Some(gid) = self.reader_group() {
+            // Only root may give a file away; elsewhere the file stays the writer's.
+            if let Err(err) = std::os::unix::fs::chown(&tmp, None, Some(gid)) {
+                tracing::warn!(file = %tmp.display(), gid, cause = %err, "cannot set the PIN file's group");
+            }
+        }
         std::fs::rename(&tmp, &self.path).map_err(|e| file_error(e.to_string()))
+    }
+
+    /// The group that must be able to read the PIN file: the present file's, else, for root,
+    /// the group `kiosk` of the system package.
+    fn reader_group(&self) -> Option<u32> {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(meta) = std::fs::metadata(&self.path) {
+            return Some(meta.gid());
+        }
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            return None;
+        }
+        group_id(&std::fs::read_to_string("/etc/group").ok()?, "kiosk")
     }
 
     /// Whether `pin` is the admin PIN.
@@ -240,6 +262,14 @@ impl AdminLog {
     }
 }
 
+/// The id of group `name` in the text of /etc/group (`name:x:GID:members`).
+pub fn group_id(etc_group: &str, name: &str) -> Option<u32> {
+    etc_group.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        (fields.next()? == name).then(|| fields.nth(1)?.trim().parse().ok())?
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,5 +323,35 @@ mod tests {
         assert!(stored.starts_with("$argon2id$") && !stored.contains("20261126"));
         assert!(pins.verify("20261126").unwrap());
         assert!(!pins.verify("20261127").unwrap());
+    }
+
+    #[test]
+    fn a_new_pin_keeps_the_group_of_the_file_it_replaces() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let pins = PinFile::new(dir.path().join("admin-pin"));
+        pins.set("20261126").unwrap();
+        // A group this process may give a file to: root any, anyone else their own.
+        // SAFETY: getegid has no preconditions and cannot fail.
+        let group = if unsafe { libc::geteuid() } == 0 {
+            4321
+        } else {
+            unsafe { libc::getegid() }
+        };
+        std::os::unix::fs::chown(pins.path(), None, Some(group)).unwrap();
+        pins.set("31415926").unwrap();
+        let meta = std::fs::metadata(pins.path()).unwrap();
+        assert_eq!(meta.gid(), group);
+        assert_eq!(meta.mode() & 0o777, 0o640);
+        assert!(pins.verify("31415926").unwrap());
+    }
+
+    #[test]
+    fn groups_are_found_by_name_in_etc_group() {
+        let text = "root:x:0:\nvideo:x:44:kiosk\nkiosk:x:998:\nkiosks:x:997:\n";
+        assert_eq!(group_id(text, "kiosk"), Some(998));
+        assert_eq!(group_id(text, "video"), Some(44));
+        assert_eq!(group_id(text, "kios"), None);
+        assert_eq!(group_id("kiosk:x:oops:\n", "kiosk"), None);
     }
 }
