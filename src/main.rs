@@ -582,6 +582,7 @@ fn kiosk_options(source: Option<PathBuf>, config: &Config, data_dir: DataDir) ->
         idle_countdown: config.screen.idle_countdown_secs,
         utc_offset_minutes: config.screen.utc_offset_minutes,
         english: config.screen.language == "en",
+        terminal_id: config.terminal.id.clone(),
         sync: None,
         recorder: kiosk::stats::Recorder::disabled(),
         admin_pin_file: config.admin.pin_file.clone(),

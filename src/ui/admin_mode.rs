@@ -442,7 +442,9 @@ fn terminal_info(kiosk: &Kiosk, lang: super::view::Lang) -> Vec<String> {
         format!(
             "{}{}",
             if zh { "终端编号：" } else { "Terminal: " },
-            options.recorder.terminal().unwrap_or("-")
+            Some(options.terminal_id.as_str())
+                .filter(|id| !id.is_empty())
+                .unwrap_or("-")
         ),
         format!(
             "{}kiosk {}",

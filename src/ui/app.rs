@@ -41,6 +41,8 @@ pub struct KioskOptions {
     /// The hall's time zone, for the clock (China: +480).
     pub utc_offset_minutes: i32,
     pub english: bool,
+    /// The terminal's name (`[terminal] id`), shown on the admin page.
+    pub terminal_id: String,
     /// Watch USB sticks, the network channel and the installed content (a real terminal);
     /// `None` for screenshots and tests that do not need it.
     pub sync: Option<crate::sync::SyncOptions>,

@@ -33,6 +33,7 @@ fn start() -> Screen {
         idle_countdown: 10,
         utc_offset_minutes: 480,
         english: false,
+        terminal_id: "hall-1".into(),
         sync: None,
         recorder: Default::default(),
         admin_pin_file: "/nonexistent/admin-pin".into(),
@@ -540,6 +541,7 @@ fn a_visitor_session_records_exactly_these_events() {
         idle_countdown: 10,
         utc_offset_minutes: 480,
         english: false,
+        terminal_id: "hall-1".into(),
         sync: None,
         recorder: recorder.clone(),
         admin_pin_file: "/nonexistent/admin-pin".into(),
@@ -654,6 +656,7 @@ fn statistics_screen_shows_the_figures_and_exports_to_a_prepared_stick(db: &std:
         idle_countdown: 10,
         utc_offset_minutes: 480,
         english: false,
+        terminal_id: "hall-1".into(),
         sync: Some(kiosk::sync::SyncOptions {
             data_dir,
             trusted: Ok(Vec::new()),
@@ -811,6 +814,11 @@ fn the_admin_opens_with_the_gesture_and_pin_rolls_back_and_leaves() {
         "the right PIN opens the admin page"
     );
     screen.expect("已安装：qljkq 第 2 版“2026年第2期”，152 条");
+    let info: Vec<String> = admin().get_info().iter().map(|l| l.to_string()).collect();
+    assert!(
+        info.contains(&"终端编号：hall-1-east".to_owned()),
+        "the terminal's id is on the admin page: {info:?}"
+    );
 
     // Roll back to the sample hall, see it on screen, and leave.
     screen.tap("回滚到上一版本");
@@ -890,6 +898,7 @@ fn terminal_options(
         idle_countdown: 10,
         utc_offset_minutes: 480,
         english: false,
+        terminal_id: "hall-1-east".into(),
         sync: Some(kiosk::sync::SyncOptions {
             data_dir,
             trusted: Ok(vec![key.public()]),
