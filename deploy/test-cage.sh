@@ -59,6 +59,16 @@ done
 say() { printf '%s\n' "test-cage: $*"; }
 die() { printf '%s\n' "test-cage: $*" >&2; exit 2; }
 
+# apt-get install, reading the package lists first (a fresh machine may have none yet). An
+# update that fails for one source still leaves the others' lists, so only the install decides.
+apt_install() {
+    if [ -z "${apt_updated:-}" ]; then
+        apt-get update -q >/dev/null 2>&1 || true
+        apt_updated=yes
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
+}
+
 # --- What it needs ----------------------------------------------------------------------------
 missing=
 command -v cage >/dev/null || missing="$missing cage"
@@ -69,7 +79,7 @@ if [ -n "$missing" ]; then
     [ "$(id -u)" = 0 ] || die "missing:$missing (apt-get install$missing)"
     say "installing$missing"
     # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null
+    apt_install $missing
 fi
 
 if [ $build = yes ] || { [ "$binary" = "$repo/target/release/kiosk" ] && [ ! -x "$binary" ]; }; then

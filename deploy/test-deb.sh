@@ -54,6 +54,16 @@ done
 say() { printf '%s\n' "test-deb: $*"; }
 die() { printf '%s\n' "test-deb: $*" >&2; exit 2; }
 
+# apt-get install, reading the package lists first (a fresh machine may have none yet). An
+# update that fails for one source still leaves the others' lists, so only the install decides.
+apt_install() {
+    if [ -z "${apt_updated:-}" ]; then
+        apt-get update -q >/dev/null 2>&1 || true
+        apt_updated=yes
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
+}
+
 [ "$(id -u)" = 0 ] || die "run as root (debootstrap and chroot need it)"
 
 # --- The package ------------------------------------------------------------------------------
@@ -74,7 +84,7 @@ if [ -z "$deb" ]; then
         if [ -n "$missing" ]; then
             say "installing what building the package needs:$missing"
             # shellcheck disable=SC2086
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null
+            apt_install $missing
         fi
         say "building the package: cargo deb"
         (cd "$repo" && cargo deb)
@@ -120,7 +130,7 @@ say "mirror: $mirror"
 
 if ! command -v debootstrap >/dev/null; then
     say "installing debootstrap"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap >/dev/null
+    apt_install debootstrap
 fi
 
 # --- The root ---------------------------------------------------------------------------------
