@@ -232,24 +232,30 @@ impl Kiosk {
         }
         page.set_can_rollback(status.previous.is_some());
         page.set_status(strings(lines));
-        let history: Vec<String> = crate::install::history(data)
+        let zh = lang == super::view::Lang::Zh;
+        let mut history: Vec<String> = crate::install::history(data)
             .iter()
             .rev()
             .take(5)
             .map(|h| {
-                format!(
-                    "{} {} {} “{}”",
-                    crate::content::format_local(h.at, offset),
-                    match (h.action.as_str(), lang) {
-                        ("install", super::view::Lang::Zh) => "安装",
-                        ("rollback", super::view::Lang::Zh) => "回滚",
-                        (other, _) => other,
-                    },
-                    h.seq,
-                    h.version
-                )
+                let when = crate::content::format_local(h.at, offset);
+                let what = match (h.action.as_str(), zh) {
+                    ("install", true) => "安装",
+                    ("rollback", true) => "回滚到",
+                    ("install", false) => "installed",
+                    ("rollback", false) => "rolled back to",
+                    (other, _) => other,
+                };
+                if zh {
+                    format!("{when} {what}第 {} 版“{}”", h.seq, h.version)
+                } else {
+                    format!("{when} {what} no. {} “{}”", h.seq, h.version)
+                }
             })
             .collect();
+        if history.is_empty() {
+            history.push(lang.pick("暂无安装记录", "No installs yet").into());
+        }
         page.set_history(strings(history));
         page.set_info(strings(terminal_info(self, lang)));
     }

@@ -833,6 +833,16 @@ fn the_admin_opens_with_the_gesture_and_pin_rolls_back_and_leaves() {
     });
     screen.kiosk.open_admin_page();
     screen.settle();
+    let history: Vec<String> = admin()
+        .get_history()
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    assert!(
+        history[0].ends_with("回滚到第 1 版“2026年第1期”")
+            && history[1].ends_with("安装第 2 版“2026年第2期”"),
+        "the install history, newest first: {history:?}"
+    );
     screen.tap("退出管理");
     assert_eq!(screen.page(), Page::Home);
     assert!(!screen.kiosk.in_admin());
