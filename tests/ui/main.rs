@@ -473,8 +473,13 @@ fn a_usb_stick_installs_with_progress_on_screen_and_a_bad_one_is_refused() {
     assert!(!panel().get_visible());
 
     // A stick with a newer bundle: the panel shows the steps, then says what was installed.
+    // Sticks appear whole, as a mount does: each is made beside media/ and moved in.
+    let plug_in = |stick: &str| {
+        std::fs::rename(root.join(stick), root.join("media").join(stick)).unwrap();
+    };
     let v3 = sample_plus(3, &root);
-    bundle_of(&v3, 3, &key, &root.join("media/stick/qljkq-3.kbundle"));
+    bundle_of(&v3, 3, &key, &root.join("stick/qljkq-3.kbundle"));
+    plug_in("stick");
     screen.settle_until("the install ends", |_| {
         panel().get_visible() && !panel().get_running()
     });
@@ -500,12 +505,13 @@ fn a_usb_stick_installs_with_progress_on_screen_and_a_bad_one_is_refused() {
     std::thread::sleep(Duration::from_millis(200));
     screen.settle();
     let v4 = sample_plus(4, &root);
-    let file = root.join("media/stick2/qljkq-4.kbundle");
+    let file = root.join("stick2/qljkq-4.kbundle");
     bundle_of(&v4, 4, &key, &file);
     let mut bytes = std::fs::read(&file).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     std::fs::write(&file, bytes).unwrap();
+    plug_in("stick2");
     screen.settle_until("the refusal is shown", |_| {
         panel().get_visible() && !panel().get_running()
     });
