@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod config;
 pub mod content;
 pub mod datadir;
+pub mod fit;
 pub mod install;
 pub mod qr;
 pub mod schedule;

@@ -386,47 +386,47 @@ impl Kiosk {
         let admin = window.global::<AdminState>();
         let weak = self.weak();
         admin.on_corner_pressed(move |ms| {
-            if let Some(k) = Kiosk::upgrade(&weak) {
+            Kiosk::with(&weak, "on_corner_pressed", |k| {
                 k.corner_pressed(ms.max(0) as u64);
-            }
+            })
         });
         let weak = self.weak();
         admin.on_digit(move |d| {
-            if let Some(k) = Kiosk::upgrade(&weak) {
+            Kiosk::with(&weak, "on_digit", |k| {
                 k.touched_admin();
                 k.pad_digit(&d);
-            }
+            })
         });
         let weak = self.weak();
         admin.on_erase(move || {
-            if let Some(k) = Kiosk::upgrade(&weak) {
+            Kiosk::with(&weak, "on_erase", |k| {
                 k.pad_erase();
-            }
+            })
         });
         let weak = self.weak();
         admin.on_submit(move || {
-            if let Some(k) = Kiosk::upgrade(&weak) {
+            Kiosk::with(&weak, "on_submit", |k| {
                 k.pad_submit();
-            }
+            })
         });
         let weak = self.weak();
         admin.on_cancel(move || {
-            if let Some(k) = Kiosk::upgrade(&weak) {
+            Kiosk::with(&weak, "on_cancel", |k| {
                 k.pad_cancel();
-            }
+            })
         });
         let weak = self.weak();
         admin.on_action(move |action| {
-            if let Some(k) = Kiosk::upgrade(&weak) {
+            Kiosk::with(&weak, "on_action", |k| {
                 k.admin_action(&action);
-            }
+            })
         });
         let weak = self.weak();
         admin.on_touched_at(move |x, y| {
-            if let Some(k) = Kiosk::upgrade(&weak) {
+            Kiosk::with(&weak, "on_touched_at", |k| {
                 k.touched_admin();
                 k.touched_at(x, y);
-            }
+            })
         });
     }
 }

@@ -29,6 +29,9 @@ use crate::takeaway::{self, Takeaway};
 /// Results and column entries shown per page.
 const PAGE_SIZE: usize = 10;
 
+/// How long a passing message stays in the banner, in seconds.
+const BANNER_SECONDS: u32 = 8;
+
 /// How the kiosk starts.
 #[derive(Debug, Clone)]
 pub struct KioskOptions {
@@ -63,7 +66,11 @@ enum Screen {
         id: String,
         page: usize,
     },
-    Item(String),
+    /// An item, at a page of its body (from 1).
+    Item {
+        id: String,
+        page: usize,
+    },
     /// The admin's statistics.
     Stats,
     /// The admin page.
@@ -111,6 +118,8 @@ struct State {
     shown_code: Option<(String, usize)>,
     /// The installed content's seq, to notice a new install.
     content_seq: Option<u64>,
+    /// Seconds before a passing message leaves the banner.
+    banner_clears_in: Option<u32>,
 }
 
 pub(super) struct Inner {
@@ -164,9 +173,8 @@ impl Kiosk {
         let (event_tx, events) = mpsc::channel();
         let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(|| {
             let _ = slint::invoke_from_event_loop(|| {
-                if let Some(inner) = CURRENT.with(|c| c.borrow().upgrade()) {
-                    Kiosk { inner }.pump();
-                }
+                let current = CURRENT.with(|c| c.borrow().clone());
+                Kiosk::with(&current, "pump", Kiosk::pump);
             });
         });
         let sync_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -223,6 +231,7 @@ impl Kiosk {
             search_sent_at: None,
             shown_code: None,
             content_seq: None,
+            banner_clears_in: None,
         };
         let inner = Rc::new(Inner {
             window: window.as_weak(),
@@ -267,11 +276,7 @@ impl Kiosk {
         kiosk.inner.clock.start(
             slint::TimerMode::Repeated,
             Duration::from_secs(1),
-            move || {
-                if let Some(inner) = weak.upgrade() {
-                    Kiosk { inner }.second_passed();
-                }
-            },
+            move || Kiosk::with(&weak, "second_passed", Kiosk::second_passed),
         );
         kiosk
     }
@@ -298,6 +303,47 @@ impl Kiosk {
 
     pub(super) fn upgrade(weak: &Weak<Inner>) -> Option<Kiosk> {
         weak.upgrade().map(|inner| Kiosk { inner })
+    }
+
+    /// Runs `command` on the kiosk behind `weak`, if it is still there, through [`Kiosk::guarded`].
+    pub(super) fn with(weak: &Weak<Inner>, what: &str, command: impl FnOnce(&Kiosk)) {
+        if let Some(kiosk) = Kiosk::upgrade(weak) {
+            kiosk.guarded(what, || command(&kiosk));
+        }
+    }
+
+    /// Runs a command of the screen (a callback, a tick, events from the workers). A panic in
+    /// it never reaches the event loop: it is logged, the visitor is taken home and told calmly.
+    pub(super) fn guarded(&self, what: &str, command: impl FnOnce()) {
+        let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(command)).is_err();
+        if !failed {
+            return;
+        }
+        tracing::error!(
+            command = what,
+            "a screen command failed unexpectedly; back to the home screen"
+        );
+        // Going home could fail the same way: then the screen stays as it is.
+        let recovered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.jump_to(Screen::Home);
+            self.reset_query();
+            self.show();
+            self.tell(self.lang().pick(
+                "抱歉，刚才的操作出了问题，已回到首页。请重试，或联系服务台工作人员。",
+                "Sorry, something went wrong; you are back at the start. Please try again, or ask at the service desk.",
+            ));
+        }));
+        if recovered.is_err() {
+            tracing::error!(command = what, "the home screen could not be shown either");
+        }
+    }
+
+    /// Shows a message in the banner for a few seconds.
+    fn tell(&self, message: &str) {
+        self.inner.state.borrow_mut().banner_clears_in = Some(BANNER_SECONDS);
+        if let Some(window) = self.window() {
+            window.global::<AppState>().set_banner(message.into());
+        }
     }
 
     /// A touch in the admin mode keeps it (and the screen) awake.
@@ -386,10 +432,9 @@ impl Kiosk {
             ($global:ty, $setter:ident, |$kiosk:ident $(, $arg:ident)*| $body:expr) => {{
                 let weak = Rc::downgrade(&self.inner);
                 window.global::<$global>().$setter(move |$($arg),*| {
-                    if let Some(inner) = weak.upgrade() {
-                        let $kiosk = Kiosk { inner };
+                    Kiosk::with(&weak, stringify!($setter), |$kiosk| {
                         $body;
-                    }
+                    })
                 });
             }};
         }
@@ -427,6 +472,8 @@ impl Kiosk {
         on!(ColumnAdapter, on_previous_page, |k| k.turn_column_page(-1));
         on!(ColumnAdapter, on_next_page, |k| k.turn_column_page(1));
         on!(ItemAdapter, on_open_item, |k, id| k.open_item(&id));
+        on!(ItemAdapter, on_previous_page, |k| k.turn_item_page(-1));
+        on!(ItemAdapter, on_next_page, |k| k.turn_item_page(1));
         on!(ItemAdapter, on_chose_code, |k, index| k
             .code_shown(index.max(0) as usize));
         on!(InstallState, on_dismiss, |k| k.dismiss_install());
@@ -494,7 +541,7 @@ impl Kiosk {
                     state.pending_codes.remove(&key);
                     state.codes.insert(key.clone(), codes);
                     match &state.screen {
-                        Screen::Item(id) => *id == key,
+                        Screen::Item { id, .. } => *id == key,
                         _ => false,
                     }
                 };
@@ -562,6 +609,9 @@ impl Kiosk {
                 window
                     .global::<StatsAdapter>()
                     .set_export_message(message.into());
+            }
+            AppEvent::ContentLoaded(Err(err)) if self.inner.state.borrow().content.is_some() => {
+                tracing::error!(cause = %err, "opening the content failed after it was shown");
             }
             AppEvent::ContentLoaded(Err(err)) => {
                 tracing::error!(cause = %err, "cannot load the content");
@@ -916,7 +966,29 @@ impl Kiosk {
         if id.is_empty() {
             return;
         }
-        self.navigate(Screen::Item(id.to_owned()));
+        self.navigate(Screen::Item {
+            id: id.to_owned(),
+            page: 1,
+        });
+    }
+
+    /// The next (`delta` 1) or previous (-1) page of the item's body.
+    fn turn_item_page(&self, delta: i32) {
+        let mut state = self.inner.state.borrow_mut();
+        if let Screen::Item { id, page } = &state.screen {
+            let pages = state
+                .content
+                .as_ref()
+                .and_then(|c| c.item(id))
+                .map_or(1, view::item_pages);
+            let page = (*page as i32 + delta).clamp(1, pages as i32) as usize;
+            state.screen = Screen::Item {
+                id: id.clone(),
+                page,
+            };
+        }
+        drop(state);
+        self.show();
     }
 
     pub fn toggle_elder(&self) {
@@ -1040,7 +1112,12 @@ impl Kiosk {
                     lang.pick("正在从U盘更新内容", "Updating the content from a USB stick")
                         .into(),
                 );
-                panel.set_source(path.display().to_string().into());
+                // The file's name, never a path a stick could make as long as it likes.
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                panel.set_source(crate::fit::line(&name, crate::fit::LABEL).into());
                 panel.set_steps(ModelRc::new(VecModel::from(vec![0; 6])));
                 panel.set_progress(0.0);
                 panel.set_running(true);
@@ -1124,7 +1201,7 @@ impl Kiosk {
         };
         let exists = |screen: &Screen| match screen {
             Screen::Home | Screen::Search | Screen::Stats | Screen::Admin => true,
-            Screen::Item(id) => content.item(id).is_some(),
+            Screen::Item { id, .. } => content.item(id).is_some(),
             Screen::Column { id, .. } => content.columns.get(id).is_some(),
         };
         state.history.retain(|screen| exists(screen));
@@ -1410,7 +1487,7 @@ impl Kiosk {
     pub fn code_shown(&self, index: usize) {
         let (item, kind) = {
             let state = self.inner.state.borrow();
-            let Screen::Item(id) = &state.screen else {
+            let Screen::Item { id, .. } = &state.screen else {
                 return;
             };
             if state.shown_code.as_ref() == Some(&(id.clone(), index)) {
@@ -1447,7 +1524,7 @@ impl Kiosk {
         let (screen, viewed) = {
             let state = self.inner.state.borrow();
             let viewed = match &state.screen {
-                Screen::Item(id) => state.content.as_ref().and_then(|c| {
+                Screen::Item { id, .. } => state.content.as_ref().and_then(|c| {
                     let item = c.item(id)?;
                     Some(super::usage::Viewed {
                         item: item.id.clone(),
@@ -1469,7 +1546,7 @@ impl Kiosk {
             events.extend(state.usage.showing(viewed, now));
         }
         self.record(events);
-        if let Screen::Item(_) = screen {
+        if let Screen::Item { .. } = screen {
             self.code_shown(0);
         }
     }
@@ -1483,6 +1560,25 @@ impl Kiosk {
 
     /// Once a second: the clock, and the idle reset.
     pub fn second_passed(&self) {
+        let clear = {
+            let mut state = self.inner.state.borrow_mut();
+            match &mut state.banner_clears_in {
+                Some(0) => {
+                    state.banner_clears_in = None;
+                    true
+                }
+                Some(left) => {
+                    *left -= 1;
+                    false
+                }
+                None => false,
+            }
+        };
+        if clear {
+            if let Some(window) = self.window() {
+                window.global::<AppState>().set_banner("".into());
+            }
+        }
         self.update_clock();
         self.follow_schedule();
         let settled = self.inner.state.borrow_mut().usage.tick(Instant::now());
@@ -1749,7 +1845,7 @@ impl Kiosk {
                 columns.set_pages(pages as i32);
                 app.set_page(Page::Column);
             }
-            Screen::Item(id) => {
+            Screen::Item { id, page } => {
                 let Some(content) = content else { return };
                 let Some(item) = content.item(&id) else {
                     tracing::warn!(item = %id, "no such item");
@@ -1772,7 +1868,7 @@ impl Kiosk {
                 };
                 window
                     .global::<ItemAdapter>()
-                    .set_item(view::item(&content, item, codes, note, lang));
+                    .set_item(view::item(&content, item, codes, note, lang, page));
                 app.set_page(Page::Item);
             }
         }
@@ -1847,11 +1943,11 @@ fn install_outcome(
             match lang {
                 Lang::Zh => format!(
                     "已更新为“{}”（第 {} 版），共 {} 条信息。可以拔出U盘。",
-                    record.version, record.seq, record.item_count
+                    crate::fit::line(&record.version, crate::fit::LABEL), record.seq, record.item_count
                 ),
                 Lang::En => format!(
                     "Updated to “{}” (no. {}), {} items. You can remove the USB stick.",
-                    record.version, record.seq, record.item_count
+                    crate::fit::line(&record.version, crate::fit::LABEL), record.seq, record.item_count
                 ),
             },
             String::new(),
@@ -1888,6 +1984,16 @@ fn install_outcome(
             String::new(),
             true,
         ),
+        Err(Refusal::Trouble(reason)) => (
+            2,
+            lang.pick(
+                "本机暂时无法安装（磁盘空间不足或出现故障），本机内容未作更改，稍后会再试。请联系技术人员。",
+                "This terminal cannot install it just now (the disk is full or failing); nothing was changed, and it is tried again later. Please call IT.",
+            )
+            .into(),
+            crate::fit::text(&capitalised(reason), crate::fit::FIELD),
+            true,
+        ),
         Err(Refusal::Refused(reason)) => (
             2,
             lang.pick(
@@ -1895,7 +2001,7 @@ fn install_outcome(
                 "The bundle failed its checks and was not installed; nothing was changed.",
             )
             .into(),
-            capitalised(reason),
+            crate::fit::text(&capitalised(reason), crate::fit::FIELD),
             true,
         ),
     }

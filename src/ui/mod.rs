@@ -16,6 +16,24 @@ pub mod worker;
 pub use app::{Kiosk, KioskOptions};
 
 /// Opens the kiosk window and runs until it is closed.
+/// Why the window cannot open, in words for the person at the keyboard: without a display
+/// Slint's own message ("No backends configured") says nothing of what to do.
+fn window_error(cause: &str) -> String {
+    let no_session = std::env::var_os("WAYLAND_DISPLAY").is_none()
+        && std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("SLINT_BACKEND").is_none();
+    if no_session {
+        "there is no display here: no desktop session (Wayland or X11) is running. Start the kiosk \
+         from a desktop session, or on a terminal under the cage compositor as kiosk.service does \
+         (docs/deploy.md), or on a bare console with SLINT_BACKEND=linuxkms-software (a build \
+         with the kms feature). To see the screen without a display, use \
+         `kiosk screenshot --page home -o home.png`."
+            .into()
+    } else {
+        format!("cannot open the kiosk window: {cause}")
+    }
+}
+
 pub fn run(
     options: KioskOptions,
     fullscreen: bool,
@@ -32,7 +50,7 @@ pub fn run(
             tracing::warn!(cause = %err, "the software renderer is not available; using the default");
         }
     }
-    let window = AppWindow::new().map_err(|err| format!("cannot open the kiosk window: {err}"))?;
+    let window = AppWindow::new().map_err(|err| window_error(&err.to_string()))?;
     if let Some((width, height)) = size {
         window
             .window()
@@ -51,9 +69,18 @@ pub fn run(
             crate::service::notify("WATCHDOG=1");
         });
     }
-    window
-        .run()
-        .map_err(|err| format!("the kiosk window failed: {err}"))?;
+    // A panic that escapes Slint itself ends the process (systemd starts it again), with a
+    // line in the log instead of an unwinding stack.
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| window.run()));
+    match ran {
+        Ok(result) => result.map_err(|err| format!("the kiosk window failed: {err}"))?,
+        Err(_) => {
+            return Err(
+                "the screen stopped after an internal error (see the log above); under systemd it starts again by itself"
+                    .into(),
+            )
+        }
+    }
     crate::service::notify("STOPPING=1");
     drop(kiosk);
     Ok(())

@@ -6,7 +6,8 @@ use super::{
     BlockData, ChipData, ColumnData, EntryData, HitData, ItemData, LinkData, MaterialData, QrData,
     RowData, ServiceData, TileData,
 };
-use crate::content::{list_numbers, Block, Content, Inline, Item, ItemKind};
+use crate::content::{Content, Inline, Item, ItemKind};
+use crate::fit::{self, Piece};
 use crate::search::{Hit, SearchResults, Snippet};
 use crate::urlpolicy::Link;
 
@@ -43,12 +44,33 @@ fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(items))
 }
 
-fn strings(items: &[String]) -> ModelRc<SharedString> {
-    model(items.iter().map(SharedString::from).collect())
+/// A wrapped text, fitted (cut to `max` columns, long runs made breakable).
+fn wrapped(text: &str, max: usize) -> SharedString {
+    fit::text(text, max).into()
 }
 
-/// Escapes text for the Markdown that StyledText reads, so content never turns into markup.
+/// A one-line label, fitted.
+fn label(text: &str) -> SharedString {
+    fit::line(text, fit::LABEL).into()
+}
+
+/// At most this many entries of a guide's list are shown (the full page has them all).
+const LIST_ENTRIES: usize = 100;
+
+fn strings(items: &[String]) -> ModelRc<SharedString> {
+    model(
+        items
+            .iter()
+            .take(LIST_ENTRIES)
+            .map(|s| wrapped(s, fit::FIELD))
+            .collect(),
+    )
+}
+
+/// Escapes text for the Markdown that StyledText reads, so content never turns into markup;
+/// long runs become breakable.
 fn escape(text: &str) -> String {
+    let text = fit::breakable(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if "\\`*_{}[]()<>#+-.!|~&".contains(c) {
@@ -61,7 +83,8 @@ fn escape(text: &str) -> String {
 }
 
 fn styled(markdown: &str, plain: &str) -> StyledText {
-    StyledText::from_markdown(markdown).unwrap_or_else(|_| StyledText::from_plain_text(plain))
+    StyledText::from_markdown(markdown)
+        .unwrap_or_else(|_| StyledText::from_plain_text(&fit::breakable(plain)))
 }
 
 /// A snippet with its matched words in bold.
@@ -98,10 +121,6 @@ fn inline_text(inlines: &[Inline]) -> StyledText {
     styled(&markdown, &plain)
 }
 
-fn plain(inlines: &[Inline]) -> String {
-    inlines.iter().map(|i| i.text.as_str()).collect()
-}
-
 /// The first-level columns as home-screen tiles.
 pub fn tiles(content: &Content) -> Vec<TileData> {
     content
@@ -109,7 +128,7 @@ pub fn tiles(content: &Content) -> Vec<TileData> {
         .top_level()
         .map(|c| TileData {
             id: c.id.as_str().into(),
-            name: c.name.as_str().into(),
+            name: label(&c.name),
             count: content.count_in(&c.id) as i32,
         })
         .collect()
@@ -204,8 +223,8 @@ pub fn services(content: &Content) -> Services {
 pub fn service(id: &str, title: &str, subtitle: String, qr: QrData) -> ServiceData {
     ServiceData {
         id: id.into(),
-        title: title.into(),
-        subtitle: subtitle.into(),
+        title: wrapped(title, fit::TITLE),
+        subtitle: wrapped(&subtitle, fit::FIELD),
         qr,
     }
 }
@@ -226,8 +245,11 @@ pub fn hits(results: &SearchResults, lang: Lang) -> Vec<HitData> {
         .iter()
         .map(|hit: &Hit| HitData {
             id: hit.id.as_str().into(),
-            title: hit.title.as_str().into(),
-            meta: meta_line(lang.kind(hit.kind), &hit.column, hit.date).into(),
+            title: wrapped(&hit.title, fit::TITLE),
+            meta: wrapped(
+                &meta_line(lang.kind(hit.kind), &hit.column, hit.date),
+                fit::FIELD,
+            ),
             snippet: snippet_text(&hit.snippet),
         })
         .collect()
@@ -264,7 +286,7 @@ pub fn column_chips(results: &SearchResults, selected: Option<&str>) -> Vec<Chip
         .iter()
         .map(|(id, name, count)| ChipData {
             id: id.as_str().into(),
-            label: name.as_str().into(),
+            label: label(name),
             count: *count as i32,
             selected: selected == Some(id.as_str()),
         })
@@ -280,7 +302,7 @@ pub fn column_tree(content: &Content, selected: &str) -> Vec<ColumnData> {
         .unwrap_or_default();
     let row = |column: &crate::content::Column, child: bool| ColumnData {
         id: column.id.as_str().into(),
-        name: column.name.as_str().into(),
+        name: label(&column.name),
         count: content.count_in(&column.id) as i32,
         child,
         selected: column.id == selected,
@@ -312,7 +334,7 @@ pub fn entries(items: &[&Item], lang: Lang) -> Vec<EntryData> {
         .iter()
         .map(|item| EntryData {
             id: item.id.as_str().into(),
-            title: item.title.as_str().into(),
+            title: wrapped(&item.title, fit::TITLE),
             meta: item
                 .date
                 .map(|d| d.to_string())
@@ -322,10 +344,10 @@ pub fn entries(items: &[&Item], lang: Lang) -> Vec<EntryData> {
         .collect()
 }
 
-fn row(label: &str, value: impl Into<SharedString>) -> RowData {
+fn row(label: &str, value: &str) -> RowData {
     RowData {
         label: label.into(),
-        value: value.into(),
+        value: wrapped(value, fit::FIELD),
     }
 }
 
@@ -340,13 +362,20 @@ fn link_note(link: &Link, lang: Lang) -> String {
     }
 }
 
-/// An item page with its QR codes and a note about them.
+/// The pages an item's body has on screen (at least one).
+pub fn item_pages(item: &Item) -> usize {
+    fit::body_pages(&item.body.blocks).len()
+}
+
+/// An item page with its QR codes and a note about them, showing page `page` (from 1) of its
+/// body; the metadata and a guide's sections are on the first page.
 pub fn item(
     content: &Content,
     item: &Item,
     codes: Vec<QrData>,
     code_note: &str,
     lang: Lang,
+    page: usize,
 ) -> ItemData {
     let column = content.columns.path(&item.column).join(" / ");
     let meta = meta_line(lang.kind(item.kind), &column, item.date);
@@ -364,31 +393,40 @@ pub fn item(
     push(("主题分类", "Topic"), item.topic.as_ref());
     push(("有效性", "Validity"), item.validity.as_ref());
 
-    let has_rows = !rows.is_empty();
+    let mut pages = fit::body_pages(&item.body.blocks);
+    let page = page.clamp(1, pages.len());
+    let body = std::mem::take(&mut pages[page - 1]);
+    let first = page == 1;
+    let has_rows = first && !rows.is_empty();
     let mut data = ItemData {
         id: item.id.as_str().into(),
         kind_label: lang.kind(item.kind).into(),
-        title: item.title.as_str().into(),
-        meta: meta.into(),
+        title: wrapped(&item.title, fit::TITLE),
+        meta: wrapped(&meta, fit::FIELD),
         rows: model(rows),
         has_rows,
         is_guide: item.guide.is_some(),
+        first_page: first,
+        page: page as i32,
+        pages: pages.len() as i32,
         code_modules: codes.iter().map(|c| c.modules).max().unwrap_or(0),
         codes: model(codes),
-        code_note: code_note.into(),
-        url_text: item
-            .url
-            .as_ref()
-            .map(|u| link_note(u, lang))
-            .unwrap_or_default()
-            .into(),
+        code_note: wrapped(code_note, fit::FIELD),
+        url_text: wrapped(
+            &item
+                .url
+                .as_ref()
+                .map(|u| link_note(u, lang))
+                .unwrap_or_default(),
+            fit::TITLE,
+        ),
         ..ItemData::default()
     };
-    if let Some(guide) = &item.guide {
+    if let Some(guide) = item.guide.as_ref().filter(|_| first) {
         let mut facts = Vec::new();
         let mut fact = |label: (&str, &str), value: Option<String>| {
             if let Some(value) = value {
-                facts.push(row(lang.pick(label.0, label.1), value));
+                facts.push(row(lang.pick(label.0, label.1), &value));
             }
         };
         fact(("办理对象", "Who can apply"), guide.applicants.clone());
@@ -431,30 +469,32 @@ pub fn item(
             guide
                 .materials
                 .iter()
+                .take(LIST_ENTRIES)
                 .map(|m| MaterialData {
-                    name: m.name.as_str().into(),
-                    form: m.form.clone().unwrap_or_default().into(),
+                    name: wrapped(&m.name, fit::FIELD),
+                    form: wrapped(m.form.as_deref().unwrap_or_default(), fit::LABEL),
                     copies: m
                         .copies
                         .map(|c| format!("{c} {}", lang.pick("份", "")))
                         .unwrap_or_default()
                         .trim()
                         .into(),
-                    note: m.note.clone().unwrap_or_default().into(),
+                    note: wrapped(m.note.as_deref().unwrap_or_default(), fit::FIELD),
                 })
                 .collect(),
         );
     }
-    data.blocks = model(blocks(&item.body.blocks));
-    data.has_blocks = !item.body.blocks.is_empty();
+    data.has_blocks = !body.is_empty();
+    data.blocks = model(blocks(body, lang));
     data.has_attachments = !item.attachments.is_empty();
     data.attachments = model(
         item.attachments
             .iter()
+            .take(LIST_ENTRIES)
             .map(|a| LinkData {
                 id: "".into(),
-                title: a.name.as_str().into(),
-                note: link_note(&a.link, lang).into(),
+                title: wrapped(&a.name, fit::TITLE),
+                note: wrapped(&link_note(&a.link, lang), fit::TITLE),
             })
             .collect(),
     );
@@ -462,16 +502,16 @@ pub fn item(
     if let Some(policy) = item.interprets.as_deref().and_then(|id| content.item(id)) {
         related.push(LinkData {
             id: policy.id.as_str().into(),
-            title: policy.title.as_str().into(),
+            title: wrapped(&policy.title, fit::TITLE),
             note: lang
                 .pick("本解读对应的文件", "The document this interprets")
                 .into(),
         });
     }
-    for interpretation in content.interpretations_of(&item.id) {
+    for interpretation in content.interpretations_of(&item.id).take(LIST_ENTRIES) {
         related.push(LinkData {
             id: interpretation.id.as_str().into(),
-            title: interpretation.title.as_str().into(),
+            title: wrapped(&interpretation.title, fit::TITLE),
             note: lang.pick("政策解读", "Interpretation").into(),
         });
     }
@@ -480,55 +520,64 @@ pub fn item(
     data
 }
 
-fn blocks(body: &[Block]) -> Vec<BlockData> {
-    let mut out = Vec::new();
+/// One page of a body as the blocks the page draws.
+fn blocks(page: Vec<Piece>, lang: Lang) -> Vec<BlockData> {
     let empty = || ModelRc::new(VecModel::<SharedString>::default());
-    for block in body {
-        match block {
-            Block::Heading { text, .. } => out.push(BlockData {
+    page.into_iter()
+        .map(|piece| match piece {
+            Piece::Heading(text) => BlockData {
                 kind: "heading".into(),
-                text: inline_text(text),
+                text: inline_text(&text),
                 cells: empty(),
                 ..BlockData::default()
-            }),
-            Block::Paragraph { text } => out.push(BlockData {
+            },
+            Piece::Paragraph(text) => BlockData {
                 kind: "paragraph".into(),
-                text: inline_text(text),
+                text: inline_text(&text),
                 cells: empty(),
                 ..BlockData::default()
-            }),
-            Block::List {
-                ordered,
-                start,
-                items,
+            },
+            Piece::Item {
+                marker,
+                depth,
+                text,
+            } => BlockData {
+                kind: "item".into(),
+                text: inline_text(&text),
+                marker: marker.into(),
+                depth: i32::from(depth),
+                cells: empty(),
+                header: false,
+            },
+            Piece::Row { cells, header } => BlockData {
+                kind: "row".into(),
+                cells: model(cells.into_iter().map(SharedString::from).collect()),
+                header,
+                ..BlockData::default()
+            },
+            Piece::TableCut {
+                rows,
+                columns,
+                shown_rows,
+                shown_columns,
             } => {
-                for (item, number) in items.iter().zip(list_numbers(*ordered, *start, items)) {
-                    let marker = number.map_or_else(|| "•".to_owned(), |n| format!("{n}."));
-                    out.push(BlockData {
-                        kind: "item".into(),
-                        text: inline_text(&item.text),
-                        marker: marker.into(),
-                        depth: i32::from(item.depth),
-                        cells: empty(),
-                        header: false,
-                    });
-                }
-            }
-            Block::Table { header, rows } => {
-                let row = |cells: &[Vec<Inline>], header: bool| BlockData {
-                    kind: "row".into(),
-                    cells: model(cells.iter().map(|c| SharedString::from(plain(c))).collect()),
-                    header,
-                    ..BlockData::default()
+                let note = match lang {
+                    Lang::Zh => format!(
+                        "此表共 {rows} 行、{columns} 列，屏幕上显示前 {shown_rows} 行、前 {shown_columns} 列；完整表格请扫码在手机上查看。"
+                    ),
+                    Lang::En => format!(
+                        "This table has {rows} rows and {columns} columns; the screen shows the first {shown_rows} rows and {shown_columns} columns. Scan the code to see it all on your phone."
+                    ),
                 };
-                out.push(row(header, true));
-                for cells in rows {
-                    out.push(row(cells, false));
+                BlockData {
+                    kind: "note".into(),
+                    text: StyledText::from_plain_text(&note),
+                    cells: empty(),
+                    ..BlockData::default()
                 }
             }
-        }
-    }
-    out
+        })
+        .collect()
 }
 
 /// What the admin's statistics screen shows, as plain values.

@@ -69,6 +69,42 @@ pub enum Job {
     },
 }
 
+impl Job {
+    fn name(&self) -> &'static str {
+        match self {
+            Job::Open { .. } => "open",
+            Job::Search { .. } => "search",
+            Job::Codes { .. } => "codes",
+            Job::Stats { .. } => "stats",
+            Job::Export { .. } => "export",
+        }
+    }
+
+    /// What the screen hears when this job fails unexpectedly (panics): the answer it waits
+    /// for, as a failure of that job alone.
+    fn failed(&self) -> Vec<AppEvent> {
+        let internal = || "an internal error".to_owned();
+        match self {
+            Job::Open { reload: true, .. } => vec![AppEvent::ReloadFailed(internal())],
+            Job::Open { .. } => vec![
+                AppEvent::ContentLoaded(Err(internal())),
+                AppEvent::IndexReady(Err(internal())),
+            ],
+            Job::Search { generation, .. } => vec![AppEvent::Searched {
+                generation: *generation,
+                results: Err(internal()),
+                candidates: Vec::new(),
+            }],
+            Job::Codes { key, payloads } => vec![AppEvent::Codes {
+                key: key.clone(),
+                codes: vec![None; payloads.len()],
+            }],
+            Job::Stats { .. } => vec![AppEvent::Stats(Err(internal()))],
+            Job::Export { .. } => vec![AppEvent::Exported(Err(internal()))],
+        }
+    }
+}
+
 /// What the statistics screen shows.
 #[derive(Debug, Clone)]
 pub struct StatsData {
@@ -91,12 +127,16 @@ pub fn run(jobs: Receiver<Job>, events: Sender<AppEvent>, wake: Arc<dyn Fn() + S
             if is_stale_search {
                 continue;
             }
+            let failed = job.failed();
+            let what = job.name();
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 handle(job, &mut index, &events)
             }));
             if outcome.is_err() {
-                tracing::error!("a background job failed unexpectedly");
-                let _ = events.send(AppEvent::IndexReady(Err("internal error".into())));
+                tracing::error!(job = what, "a background job failed unexpectedly");
+                for event in failed {
+                    let _ = events.send(event);
+                }
             }
             wake();
         }
