@@ -6,6 +6,11 @@ use super::BundleError;
 /// The manifest format this program writes and reads.
 pub const FORMAT: u32 = 1;
 
+/// The highest seq a bundle may have. Far above any real count of updates (one a minute for a
+/// million years), and far below 2^64, so a seq never wraps and a leaked key cannot take the
+/// whole range (a signed key note lowers the floor again: [`crate::bundle::keynote`]).
+pub const MAX_SEQ: u64 = 1_000_000_000_000;
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
@@ -46,20 +51,25 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
-/// How large a bundle may be.
+/// How large a bundle may be: the content source's own limits ([`crate::source::limits`]),
+/// so a terminal refuses from the signed manifest alone, before unpacking, what its loader
+/// would refuse after.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_files: usize,
     pub max_file_size: u64,
     pub max_total_size: u64,
+    pub max_items: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
+        use crate::source::limits;
         Limits {
             max_files: 10_000,
-            max_file_size: 512 << 20,
-            max_total_size: 2 << 30,
+            max_file_size: limits::SOURCE_BYTES,
+            max_total_size: limits::SOURCE_BYTES,
+            max_items: limits::ITEMS,
         }
     }
 }
@@ -84,6 +94,18 @@ impl Manifest {
                 "{} files (at most {})",
                 self.files.len(),
                 limits.max_files
+            )));
+        }
+        if self.item_count > limits.max_items {
+            return Err(BundleError::OverLimit(format!(
+                "{} items (at most {})",
+                self.item_count, limits.max_items
+            )));
+        }
+        if self.seq == 0 || self.seq > MAX_SEQ {
+            return Err(BundleError::Malformed(format!(
+                "its seq {} is outside 1 to {MAX_SEQ}",
+                self.seq
             )));
         }
         let mut seen = std::collections::HashSet::new();

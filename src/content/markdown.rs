@@ -114,6 +114,28 @@ impl Body {
     pub fn is_empty(&self) -> bool {
         self.blocks.is_empty()
     }
+
+    /// Cuts every table to at most `rows` rows and `columns` columns; returns the size of each
+    /// table that was larger (rows, columns).
+    pub fn cut_tables(&mut self, rows: usize, columns: usize) -> Vec<(usize, usize)> {
+        let mut cut = Vec::new();
+        for block in &mut self.blocks {
+            if let Block::Table { header, rows: body } = block {
+                let widest = std::iter::once(&*header)
+                    .chain(body.iter())
+                    .map(Vec::len)
+                    .max()
+                    .unwrap_or(0);
+                if body.len() > rows || widest > columns {
+                    cut.push((body.len(), widest));
+                    body.truncate(rows);
+                    header.truncate(columns);
+                    body.iter_mut().for_each(|row| row.truncate(columns));
+                }
+            }
+        }
+        cut
+    }
 }
 
 fn plain(text: &str) -> Inline {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::{Problem, Severity};
+use super::{limits, Problem, Severity};
 use crate::content::{
     Attachment, Body, ColumnTree, Date, Dropped, Guide, Item, ItemKind, Material, Site,
 };
@@ -21,6 +21,8 @@ pub(super) struct ItemsParser<'a> {
     ids: HashMap<String, (String, usize)>,
     problems: Vec<Problem>,
     lines_read: usize,
+    /// The item limit was reached (said once).
+    over_count: bool,
 }
 
 /// Where a problem is, and how the item is named in messages.
@@ -74,8 +76,45 @@ impl<'p, 'a> Fields<'p, 'a> {
         }
     }
 
-    /// Text, trimmed; blank text counts as absent.
+    /// Text, trimmed; blank text counts as absent. At most [`limits::FIELD_CHARS`].
     fn text(&mut self, key: &str) -> Option<String> {
+        self.text_within(key, limits::FIELD_CHARS)
+    }
+
+    /// Text of at most `max` characters: longer text is an error and is cut.
+    fn text_within(&mut self, key: &str, max: usize) -> Option<String> {
+        let text = self.any_text(key)?;
+        Some(self.within(key, text, max))
+    }
+
+    /// Cuts `text` to `max` characters, reporting it when it was longer.
+    fn within(&mut self, what: &str, text: String, max: usize) -> String {
+        let count = text.chars().count();
+        if count <= max {
+            return text;
+        }
+        let prefix = self.prefix;
+        self.error(format_args!(
+            "`{prefix}{what}` has {count} characters, more than the {max} a terminal takes; it is cut to {max}"
+        ));
+        text.chars().take(max).collect()
+    }
+
+    /// Cuts a list to [`limits::LIST_ENTRIES`] entries, reporting it when it was longer.
+    fn few<T>(&mut self, what: &str, mut list: Vec<T>) -> Vec<T> {
+        if list.len() > limits::LIST_ENTRIES {
+            let prefix = self.prefix;
+            self.error(format_args!(
+                "`{prefix}{what}` has {} entries, more than the {} a terminal takes; the rest are left out",
+                list.len(),
+                limits::LIST_ENTRIES
+            ));
+            list.truncate(limits::LIST_ENTRIES);
+        }
+        list
+    }
+
+    fn any_text(&mut self, key: &str) -> Option<String> {
         match self.take(key)? {
             Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
             Value::Number(n) => Some(n.to_string()),
@@ -111,7 +150,11 @@ impl<'p, 'a> Fields<'p, 'a> {
                         "`{prefix}{key}` has entries that are not text; they are left out"
                     ));
                 }
-                out
+                let out: Vec<String> = out
+                    .into_iter()
+                    .map(|entry| self.within(key, entry, limits::FIELD_CHARS))
+                    .collect();
+                self.few(key, out)
             }
             Some(_) => {
                 self.error(format_args!(
@@ -180,6 +223,7 @@ impl<'a> ItemsParser<'a> {
             ids: HashMap::new(),
             problems: Vec::new(),
             lines_read: 0,
+            over_count: false,
         }
     }
 
@@ -197,6 +241,30 @@ impl<'a> ItemsParser<'a> {
                 line,
                 label: String::new(),
             };
+            if raw_line.len() > limits::LINE_BYTES {
+                self.problems.push(place.problem(
+                    Severity::Error,
+                    format_args!(
+                        "the item is {} long, more than the {} a terminal takes for one item; it is skipped",
+                        limits::bytes_text(raw_line.len() as u64),
+                        limits::bytes_text(limits::LINE_BYTES as u64)
+                    ),
+                ));
+                continue;
+            }
+            if self.items.len() >= limits::ITEMS {
+                if !self.over_count {
+                    self.over_count = true;
+                    self.problems.push(place.problem(
+                        Severity::Error,
+                        format_args!(
+                            "the source has more than the {} items a terminal takes; this item and those after it are skipped",
+                            limits::ITEMS
+                        ),
+                    ));
+                }
+                continue;
+            }
             let Ok(text) = std::str::from_utf8(raw_line) else {
                 self.problems.push(place.problem(
                     Severity::Error,
@@ -307,12 +375,17 @@ impl<'a> ItemsParser<'a> {
             Some(column) => column,
         };
         let title = fields
-            .text("title")
+            .text_within("title", limits::TITLE_CHARS)
             .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "));
         let Some(title) = title else {
             fields.error("has no title (or an empty one); it is skipped");
             return None;
         };
+        if !title.chars().any(char::is_alphanumeric) {
+            fields.warning(
+                "the title has no letters, characters or digits, so visitors cannot find the item by searching",
+            );
+        }
         let date = match fields.text("date") {
             Some(text) => match text.parse::<Date>() {
                 Ok(date) => Some(date),
@@ -330,8 +403,17 @@ impl<'a> ItemsParser<'a> {
         };
         let hosts = &self.site.allowed_hosts;
         let url = fields.link("url", "url", hosts);
-        let body_text = fields.text("body").unwrap_or_default();
-        let (body, dropped) = Body::parse(&body_text);
+        let body_text = fields
+            .text_within("body", limits::BODY_CHARS)
+            .unwrap_or_default();
+        let (mut body, dropped) = Body::parse(&body_text);
+        for (rows, columns) in body.cut_tables(limits::TABLE_ROWS, limits::TABLE_COLUMNS) {
+            fields.error(format_args!(
+                "the body has a table of {rows} rows and {columns} columns; a terminal takes at most {} rows and {} columns, so it is cut",
+                limits::TABLE_ROWS,
+                limits::TABLE_COLUMNS
+            ));
+        }
         for what in dropped {
             match what {
                 Dropped::Html => {
@@ -344,11 +426,14 @@ impl<'a> ItemsParser<'a> {
         }
         let attachments = match fields.take("attachments") {
             None => Vec::new(),
-            Some(Value::Array(entries)) => entries
-                .into_iter()
-                .enumerate()
-                .filter_map(|(i, entry)| parse_attachment(&mut fields, i + 1, entry, hosts))
-                .collect(),
+            Some(Value::Array(entries)) => {
+                let entries = fields.few("attachments", entries);
+                entries
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(|(i, entry)| parse_attachment(&mut fields, i + 1, entry, hosts))
+                    .collect()
+            }
             Some(_) => {
                 fields.error("`attachments` must be a list of {\"name\", \"url\"} objects; they are left out");
                 Vec::new()
@@ -445,7 +530,11 @@ fn parse_attachment(
         return None;
     };
     let name = match map.remove("name") {
-        Some(Value::String(name)) if !name.trim().is_empty() => name.trim().to_owned(),
+        Some(Value::String(name)) if !name.trim().is_empty() => fields.within(
+            "attachments.name",
+            name.trim().to_owned(),
+            limits::FIELD_CHARS,
+        ),
         _ => "附件".to_owned(),
     };
     let Some(Value::String(raw)) = map.remove("url") else {
@@ -454,6 +543,7 @@ fn parse_attachment(
         ));
         return None;
     };
+    let raw = fields.within("attachments.url", raw, limits::FIELD_CHARS);
     let link = fields.check_link(&raw, &format!("attachment {n} (“{name}”)"), hosts);
     Some(Attachment { name, link })
 }
@@ -493,10 +583,21 @@ fn parse_guide(
     let materials = match fields.take("materials") {
         None => Vec::new(),
         Some(Value::Array(entries)) => {
+            let entries = fields.few("materials", entries);
             let mut materials = Vec::with_capacity(entries.len());
             for (i, entry) in entries.into_iter().enumerate() {
                 match parse_material(entry) {
-                    Some(material) => materials.push(material),
+                    Some(mut material) => {
+                        material.name =
+                            fields.within("materials.name", material.name, limits::FIELD_CHARS);
+                        material.note = material.note.map(|note| {
+                            fields.within("materials.note", note, limits::FIELD_CHARS)
+                        });
+                        material.form = material.form.map(|form| {
+                            fields.within("materials.form", form, limits::FIELD_CHARS)
+                        });
+                        materials.push(material)
+                    }
                     None => fields.error(format_args!(
                         "material {} has no name (write {{\"name\", \"form\", \"copies\", \"note\"}}); it is left out",
                         i + 1

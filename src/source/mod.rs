@@ -6,6 +6,7 @@
 //! is a [`SourceError`]. [`load`] does the file IO; [`assemble`] is the pure part and takes bytes.
 
 mod items;
+pub mod limits;
 mod synonyms;
 mod toml_files;
 
@@ -142,18 +143,42 @@ pub fn read_files(dir: &Path) -> Result<SourceFiles, SourceError> {
     if !meta.is_dir() {
         return Err(SourceError::NotADirectory(dir.to_owned()));
     }
-    let read_optional = |name: &str| -> Result<Option<Vec<u8>>, SourceError> {
+    // Sizes are looked at before anything is read, so a huge file never fills the memory.
+    let mut problems = Vec::new();
+    let mut total = 0u64;
+    let mut read_optional = |name: &str| -> Result<Option<Vec<u8>>, SourceError> {
         let path = dir.join(name);
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.len() > limits::SMALL_FILE_BYTES => {
+                problems.push(Problem::error(
+                    name,
+                    None,
+                    format!(
+                        "the file is {}, more than the {} a terminal reads; it is not read",
+                        limits::bytes_text(meta.len()),
+                        limits::bytes_text(limits::SMALL_FILE_BYTES)
+                    ),
+                ));
+                return Ok(None);
+            }
+            Ok(meta) => total += meta.len(),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(io(&path)(err)),
+        }
         match std::fs::read(&path) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(err) => Err(io(&path)(err)),
         }
     };
+    let site = read_optional(SITE_FILE)?;
+    let columns = read_optional(COLUMNS_FILE)?;
+    let synonyms = read_optional(SYNONYMS_FILE)?;
     let mut files = SourceFiles {
-        site: read_optional(SITE_FILE)?,
-        columns: read_optional(COLUMNS_FILE)?,
-        synonyms: read_optional(SYNONYMS_FILE)?,
+        site,
+        columns,
+        synonyms,
+        problems,
         dir_name: dir
             .canonicalize()
             .ok()
@@ -192,8 +217,24 @@ pub fn read_files(dir: &Path) -> Result<SourceFiles, SourceError> {
     names.sort();
     for name in names {
         let path = items_dir.join(&name);
+        let file = format!("{ITEMS_DIR}/{name}");
+        let size = std::fs::metadata(&path).map_err(io(&path))?.len();
+        if total + size > limits::SOURCE_BYTES {
+            files.problems.push(Problem::error(
+                &file,
+                None,
+                format!(
+                    "with this file ({}) the source would hold {} in all, more than the {} a terminal takes; it is not read",
+                    limits::bytes_text(size),
+                    limits::bytes_text(total + size),
+                    limits::bytes_text(limits::SOURCE_BYTES)
+                ),
+            ));
+            continue;
+        }
+        total += size;
         let bytes = std::fs::read(&path).map_err(io(&path))?;
-        files.items.push((format!("{ITEMS_DIR}/{name}"), bytes));
+        files.items.push((file, bytes));
     }
     Ok(files)
 }
