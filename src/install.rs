@@ -135,11 +135,46 @@ pub enum InstallError {
     Smoke(String),
     #[error("there is no previous content to roll back to")]
     NothingToRollBack,
+    #[error("the search index of the new content cannot be built: {0}")]
+    Index(crate::search::SearchError),
+    #[error("there is not enough free disk space: installing needs about {}, {} is free; nothing was changed, and it is tried again later", crate::source::limits::bytes_text(*needed), crate::source::limits::bytes_text(*free))]
+    NoSpace { needed: u64, free: u64 },
+    #[error("installing seq {seq} stopped unexpectedly {attempts} times in a row (out of memory or power?); it is tried again after {wait_minutes} minutes")]
+    Deferred {
+        seq: u64,
+        attempts: u32,
+        wait_minutes: u64,
+    },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl InstallError {
+    /// Whether the bundle itself is at fault (its signature, manifest, seq, site or content):
+    /// only then is it remembered as refused. A full disk, a pulled stick, a busy installer or a
+    /// crashed attempt are this terminal's trouble and are tried again later.
+    pub fn is_bundle_fault(&self) -> bool {
+        match self {
+            InstallError::Bundle(err) => !matches!(
+                err,
+                BundleError::Io { .. } | BundleError::Source(_) | BundleError::Key { .. }
+            ),
+            InstallError::WrongSite { .. }
+            | InstallError::NotNewer { .. }
+            | InstallError::Content(_)
+            | InstallError::Smoke(_) => true,
+            InstallError::Index(err) => !err.is_io(),
+            InstallError::Busy
+            | InstallError::Copy { .. }
+            | InstallError::NoSpace { .. }
+            | InstallError::Deferred { .. }
+            | InstallError::NothingToRollBack
+            | InstallError::Io { .. } => false,
+        }
+    }
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> InstallError + '_ {
@@ -199,6 +234,13 @@ pub fn install(
     let _lock = lock(data)?;
     clean_locked(data)?;
     let result = install_locked(data, request, progress);
+    if result
+        .as_ref()
+        .is_err_and(|err| !matches!(err, InstallError::Deferred { .. }))
+    {
+        // It ended, with an answer: not a death to count.
+        let _ = std::fs::remove_file(Attempt::path(data));
+    }
     if result.is_err() {
         // A refused or failed install leaves nothing behind; what is installed is untouched.
         if let Err(err) = clean_locked(data) {
@@ -215,45 +257,75 @@ fn install_locked(
 ) -> Result<Record, InstallError> {
     let mut report = |step: Step, fraction: f32| progress(Progress { step, fraction });
 
-    // 1. Copy into staging: the stick may be pulled, the download may be replaced.
+    // 1. The header where the bundle is (a stick, a download): signature, manifest, site and
+    //    seq are checked before anything is copied, so nothing unverified fills the disk.
     report(Step::Copy, 0.0);
+    let named = |err| match err {
+        // Name the file the admin gave, not the copy in staging/.
+        BundleError::NotABundle { .. } => BundleError::NotABundle {
+            path: request.bundle.to_owned(),
+        },
+        other => other,
+    };
+    let on_source = bundle::verify_header(request.bundle, request.trusted, &request.limits)
+        .map_err(|err| match err {
+            BundleError::Io { source, .. } => InstallError::Copy {
+                path: request.bundle.to_owned(),
+                cause: source,
+            },
+            other => InstallError::Bundle(named(other)),
+        })?;
+    let status = status(data);
+    check_site_and_seq(request, &status, &on_source.manifest)?;
+    let signed_len = on_source.payload_offset + on_source.manifest.payload.size;
+    let found_len = std::fs::metadata(request.bundle)
+        .map_err(|cause| InstallError::Copy {
+            path: request.bundle.to_owned(),
+            cause,
+        })?
+        .len();
+    if found_len < signed_len {
+        return Err(BundleError::Truncated(format!(
+            "it has {found_len} bytes of the {signed_len} it was signed with"
+        ))
+        .into());
+    }
+    if found_len > signed_len {
+        return Err(BundleError::TrailingData {
+            extra: found_len - signed_len,
+        }
+        .into());
+    }
     let staging = data.staging_dir();
     std::fs::create_dir_all(&staging).map_err(io_error(&staging))?;
-    let staged = staging.join("incoming.kbundle");
-    copy_into(request.bundle, &staged, &mut |f| report(Step::Copy, f))?;
-    failpoint("copied");
-
-    // 2. Verify: signature and manifest, then site and seq, then the payload.
-    report(Step::Verify, 0.0);
-    let verified = bundle::verify_header(&staged, request.trusted, &request.limits).map_err(
-        |err| match err {
-            // Name the file the admin gave, not the copy in staging/.
-            BundleError::NotABundle { .. } => BundleError::NotABundle {
-                path: request.bundle.to_owned(),
-            },
-            other => other,
-        },
+    // A download is in staging/ already: it is used where it is.
+    let in_staging = request.bundle.parent() == Some(staging.as_path());
+    check_space(
+        data,
+        &on_source.manifest,
+        if in_staging { 0 } else { signed_len },
     )?;
-    let status = status(data);
+    let attempt = Attempt::begin(data, &on_source.manifest)?;
+
+    // 2. Copy into staging exactly the signed length (the stick may be pulled or changed),
+    //    then verify the copy: its header must be the one checked, then its payload.
+    let staged = if in_staging {
+        request.bundle.to_owned()
+    } else {
+        let staged = staging.join("incoming.kbundle");
+        copy_into(request.bundle, &staged, signed_len, &mut |f| {
+            report(Step::Copy, f)
+        })?;
+        staged
+    };
+    failpoint("copied");
+    report(Step::Verify, 0.0);
+    let verified =
+        bundle::verify_header(&staged, request.trusted, &request.limits).map_err(named)?;
+    if verified.manifest != on_source.manifest {
+        return Err(BundleError::Malformed("it changed while it was being copied".into()).into());
+    }
     let manifest = &verified.manifest;
-    let terminal_site = request
-        .site
-        .map(str::to_owned)
-        .or_else(|| status.current.as_ref().map(|r| r.site.clone()));
-    if let Some(site) = terminal_site {
-        if site != manifest.site {
-            return Err(InstallError::WrongSite {
-                bundle: manifest.site.clone(),
-                terminal: site,
-            });
-        }
-    }
-    if manifest.seq <= status.high_water {
-        return Err(InstallError::NotNewer {
-            seq: manifest.seq,
-            high_water: status.high_water,
-        });
-    }
     bundle::verify_payload(&staged, &verified, &mut |f| report(Step::Verify, f))?;
     failpoint("verified");
 
@@ -273,8 +345,10 @@ fn install_locked(
 
     // 4. Load it and build its index (into the index folder the screen will open).
     report(Step::Index, 0.0);
-    let loaded =
-        crate::source::load(&source).map_err(|err| InstallError::Content(err.to_string()))?;
+    let loaded = crate::source::load(&source).map_err(|err| match err {
+        crate::source::SourceError::Io { path, source } => InstallError::Io { path, source },
+        other => InstallError::Content(other.to_string()),
+    })?;
     if loaded.errors() > 0 {
         return Err(InstallError::Content(format!(
             "{} error(s), first: {}",
@@ -294,8 +368,8 @@ fn install_locked(
             manifest.item_count
         )));
     }
-    let index = SearchIndex::open_or_build(&source, &data.index_dir())
-        .map_err(|err| InstallError::Content(format!("the search index cannot be built: {err}")))?;
+    let index =
+        SearchIndex::open_or_build(&source, &data.index_dir()).map_err(InstallError::Index)?;
     failpoint("indexed");
 
     // 5. Smoke queries: a few items must be found by their titles.
@@ -353,8 +427,130 @@ fn install_locked(
             tracing::warn!(cause = %err, "after installing: cannot update the {what}");
         }
     }
+    attempt.end(data);
     tracing::info!(seq = record.seq, version = %record.version, from = %record.from, "content installed");
     Ok(record)
+}
+
+/// The bundle must be for this terminal's site and newer than anything installed before.
+fn check_site_and_seq(
+    request: &Request,
+    status: &Status,
+    manifest: &bundle::Manifest,
+) -> Result<(), InstallError> {
+    let terminal_site = request
+        .site
+        .map(str::to_owned)
+        .or_else(|| status.current.as_ref().map(|r| r.site.clone()));
+    if let Some(site) = terminal_site {
+        if site != manifest.site {
+            return Err(InstallError::WrongSite {
+                bundle: manifest.site.clone(),
+                terminal: site,
+            });
+        }
+    }
+    if manifest.seq <= status.high_water {
+        return Err(InstallError::NotNewer {
+            seq: manifest.seq,
+            high_water: status.high_water,
+        });
+    }
+    Ok(())
+}
+
+/// Free bytes for this program on the file system of `path` (`None`: cannot tell).
+pub fn free_space(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `path` is a valid C string and `stats` a writable statvfs.
+    let ok = unsafe { libc::statvfs(path.as_ptr(), &mut stats) } == 0;
+    ok.then(|| stats.f_bavail as u64 * stats.f_frsize as u64)
+}
+
+/// Room for the copy (`copy` bytes), the unpacked files, the search index (about as large
+/// again) and some slack; checked against the signed sizes before anything is written.
+fn check_space(data: &DataDir, manifest: &bundle::Manifest, copy: u64) -> Result<(), InstallError> {
+    let needed = copy + 2 * manifest.total_size() + (16 << 20);
+    match free_space(data.root()) {
+        Some(free) if free < needed => Err(InstallError::NoSpace { needed, free }),
+        _ => Ok(()),
+    }
+}
+
+/// An install in progress, remembered in `content/attempt.json` until it ends. Finding it at
+/// the start of the next install of the same bundle means that one never ended (the process
+/// died: out of memory, a power cut): after two such deaths in a row, the next try waits, longer
+/// each time, so a bundle that kills the installer does not do it in a tight loop.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Attempt {
+    payload: String,
+    seq: u64,
+    /// Attempts of this bundle that did not end, this one included.
+    attempts: u32,
+    /// When the last began (Unix seconds).
+    at: i64,
+}
+
+impl Attempt {
+    fn path(data: &DataDir) -> PathBuf {
+        data.content_dir().join("attempt.json")
+    }
+
+    /// How long to wait after `attempts` attempts that died: none after one (a power cut
+    /// happens), then 5 minutes, doubling, up to a day.
+    pub fn wait_after(attempts: u32) -> u64 {
+        match attempts {
+            0 | 1 => 0,
+            n => (5u64 << (n - 2).min(9)).min(24 * 60),
+        }
+    }
+
+    fn begin(data: &DataDir, manifest: &bundle::Manifest) -> Result<Attempt, InstallError> {
+        let path = Attempt::path(data);
+        let before: Option<Attempt> = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .filter(|a: &Attempt| a.payload == manifest.payload.sha256);
+        let now = crate::content::unix_now();
+        let attempts = before.as_ref().map_or(0, |a| a.attempts);
+        let wait = Attempt::wait_after(attempts) as i64 * 60;
+        if let Some(before) = &before {
+            // A clock set back does not make the wait longer than it is.
+            let since = (now - before.at).clamp(0, i64::MAX);
+            if since < wait && before.at <= now {
+                return Err(InstallError::Deferred {
+                    seq: manifest.seq,
+                    attempts,
+                    wait_minutes: ((wait - since) as u64).div_ceil(60),
+                });
+            }
+        }
+        let attempt = Attempt {
+            payload: manifest.payload.sha256.clone(),
+            seq: manifest.seq,
+            attempts: attempts + 1,
+            at: now,
+        };
+        let dir = data.content_dir();
+        let tmp = dir.join(".attempt.json.new");
+        write_synced(&tmp, &serde_json::to_vec(&attempt).expect("serialises"))?;
+        std::fs::rename(&tmp, &path).map_err(io_error(&path))?;
+        if attempts > 0 {
+            tracing::warn!(
+                seq = manifest.seq,
+                attempts,
+                "an earlier install of this bundle never ended; trying again"
+            );
+        }
+        Ok(attempt)
+    }
+
+    /// The install ended (installed or refused): it is not a death to count.
+    fn end(&self, data: &DataDir) {
+        let _ = std::fs::remove_file(Attempt::path(data));
+    }
 }
 
 fn release_name(seq: u64) -> String {
@@ -364,32 +560,51 @@ fn release_name(seq: u64) -> String {
 const CURRENT: &str = "current";
 const PREVIOUS: &str = "previous";
 
-/// Copies `from` into `to` with fsync, reporting progress. A read error is the stick's.
-fn copy_into(from: &Path, to: &Path, progress: &mut dyn FnMut(f32)) -> Result<(), InstallError> {
-    if from == to {
-        return Ok(());
-    }
+/// Copies the first `len` bytes of `from` into `to` with fsync, reporting progress. A read
+/// error, or a file that ends early, is the stick's; a partial copy is removed.
+fn copy_into(
+    from: &Path,
+    to: &Path,
+    len: u64,
+    progress: &mut dyn FnMut(f32),
+) -> Result<(), InstallError> {
     let copy_error = |cause| InstallError::Copy {
         path: from.to_owned(),
         cause,
     };
-    let mut input = File::open(from).map_err(copy_error)?;
-    let total = input.metadata().map_err(copy_error)?.len().max(1);
-    let mut output = File::create(to).map_err(io_error(to))?;
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut done = 0u64;
-    loop {
-        let n = input.read(&mut buf).map_err(copy_error)?;
-        if n == 0 {
-            break;
+    let copied = (|| {
+        let input = File::open(from).map_err(copy_error)?;
+        let mut input = input.take(len);
+        let mut output = File::create(to).map_err(io_error(to))?;
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut done = 0u64;
+        loop {
+            let n = input.read(&mut buf).map_err(copy_error)?;
+            if n == 0 {
+                break;
+            }
+            output.write_all(&buf[..n]).map_err(io_error(to))?;
+            done += n as u64;
+            progress(done as f32 / len.max(1) as f32);
         }
-        output.write_all(&buf[..n]).map_err(io_error(to))?;
-        done += n as u64;
-        progress(done as f32 / total as f32);
+        if done < len {
+            return Err(copy_error(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file ended early",
+            )));
+        }
+        output.sync_all().map_err(io_error(to))
+    })();
+    if copied.is_err() {
+        let _ = std::fs::remove_file(to);
     }
-    output.sync_all().map_err(io_error(to))
+    copied
 }
 
+/// Checks that the new index answers and holds what the content has: the counts agree, and
+/// a few items (at the start, the middle and the end) are found by their titles. It tests the
+/// index, not the content: an item whose title search cannot match (punctuation only) or that
+/// many items share is passed over for the next one, so content the loader accepts installs.
 fn smoke_test(index: &SearchIndex, content: &crate::content::Content) -> Result<(), InstallError> {
     if index.item_count() != content.items.len() {
         return Err(InstallError::Smoke(format!(
@@ -402,22 +617,43 @@ fn smoke_test(index: &SearchIndex, content: &crate::content::Content) -> Result<
     if items.is_empty() {
         return Ok(());
     }
-    let picks = [0, items.len() / 2, items.len() - 1];
-    for item in picks.iter().map(|&i| &items[i]) {
-        let mut request = SearchRequest::new(item.title.clone());
-        request.limit = 20;
-        let results = index
-            .search(&request)
-            .map_err(|err| InstallError::Smoke(format!("searching failed: {err}")))?;
-        if !results.hits.iter().any(|hit| hit.id == item.id) {
-            return Err(InstallError::Smoke(format!(
-                "searching for “{}” does not find item {}",
-                item.title, item.id
-            )));
+    let mut shared: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for item in items {
+        *shared.entry(item.title.as_str()).or_default() += 1;
+    }
+    const TRIES: usize = 50;
+    let mut checked = std::collections::HashSet::new();
+    for start in [0, items.len() / 2, items.len() - 1] {
+        let candidates = (0..items.len().min(TRIES))
+            .map(|k| (start + k) % items.len())
+            .filter(|&i| shared[items[i].title.as_str()] <= SMOKE_LIMIT / 2);
+        for i in candidates {
+            if !checked.insert(i) {
+                continue;
+            }
+            let item = &items[i];
+            let mut request = SearchRequest::new(item.title.clone());
+            request.limit = SMOKE_LIMIT;
+            let results = index
+                .search(&request)
+                .map_err(|err| InstallError::Smoke(format!("searching failed: {err}")))?;
+            if results.blank {
+                continue;
+            }
+            if !results.hits.iter().any(|hit| hit.id == item.id) {
+                return Err(InstallError::Smoke(format!(
+                    "searching for “{}” does not find item {}",
+                    item.title, item.id
+                )));
+            }
+            break;
         }
     }
     Ok(())
 }
+
+/// Results a smoke query looks at.
+const SMOKE_LIMIT: usize = 20;
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), InstallError> {
     let mut file = File::create(path).map_err(io_error(path))?;
@@ -615,7 +851,12 @@ fn clean_locked(data: &DataDir) -> Result<(), InstallError> {
             }
         }
     }
-    for stray in [".current.new", ".previous.new", ".high-water.new"] {
+    for stray in [
+        ".current.new",
+        ".previous.new",
+        ".high-water.new",
+        ".attempt.json.new",
+    ] {
         let _ = std::fs::remove_file(data.content_dir().join(stray));
     }
     Ok(())

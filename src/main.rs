@@ -894,11 +894,9 @@ fn bundle(
     };
     let install_failed = |err: InstallError| match err {
         InstallError::Bundle(err) => refused(err),
-        InstallError::Io { .. }
-        | InstallError::Copy { .. }
-        | InstallError::Busy
-        | InstallError::NothingToRollBack => Failure(3, err.to_string()),
-        other => Failure(6, other.to_string()),
+        err if err.is_bundle_fault() => Failure(6, err.to_string()),
+        // The terminal's trouble (disk, stick, a busy installer, nothing to roll back).
+        err => Failure(3, err.to_string()),
     };
     let mut out = std::io::stdout().lock();
     match command {

@@ -121,3 +121,25 @@ pub enum SearchError {
     #[error("there is no column “{0}”")]
     UnknownColumn(String),
 }
+
+impl SearchError {
+    /// Whether the disk or the file system is at fault (full, read-only, not ours), as opposed
+    /// to the content or the index itself: trying again later may help.
+    pub fn is_io(&self) -> bool {
+        use tantivy::TantivyError as T;
+        match self {
+            SearchError::Io { .. } | SearchError::Source(crate::source::SourceError::Io { .. }) => {
+                true
+            }
+            SearchError::Index(err) => matches!(
+                err,
+                T::IoError(_)
+                    | T::OpenDirectoryError(_)
+                    | T::OpenReadError(_)
+                    | T::OpenWriteError(_)
+                    | T::LockFailure(..)
+            ),
+            _ => false,
+        }
+    }
+}

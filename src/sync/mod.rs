@@ -35,6 +35,9 @@ pub enum Refusal {
     NoKeys,
     /// The stick was pulled or could not be read.
     Unreadable,
+    /// This terminal could not install it now (a full disk, an earlier attempt that died); it
+    /// is tried again later (the message says).
+    Trouble(String),
     /// Anything else: the bundle is damaged, altered, for another site, … (the message says).
     Refused(String),
 }
@@ -71,6 +74,7 @@ fn refusal(err: &InstallError) -> Refusal {
         InstallError::NotNewer { seq, .. } => Refusal::NotNewer { seq: *seq },
         InstallError::Bundle(BundleError::NoTrustedKeys) => Refusal::NoKeys,
         InstallError::Copy { .. } => Refusal::Unreadable,
+        other if !other.is_bundle_fault() => Refusal::Trouble(other.to_string()),
         other => Refusal::Refused(other.to_string()),
     }
 }
@@ -271,7 +275,7 @@ async fn network_loop(
         trusted,
         options.site.clone(),
     ) {
-        Ok(poller) => poller,
+        Ok(poller) => poller.with_install_lock(installing),
         Err(err) => {
             tracing::error!(cause = %err, "network updates are off");
             return;
@@ -291,7 +295,7 @@ async fn network_loop(
             }
             tokio::time::sleep(Duration::from_secs(1).min(wait)).await;
         }
-        let _guard = installing.lock().await;
+        // The poller takes the install lock for the install alone, not while it downloads.
         let origin = Origin::Network(network.channel_url.clone());
         let progress_send = send.clone();
         let mut started = false;

@@ -37,6 +37,8 @@ pub enum SyncError {
     Status { url: String, status: u16 },
     #[error("{url} did not answer within {secs} s")]
     Timeout { url: String, secs: u64 },
+    #[error("there is not enough free disk space to download the bundle ({} needed, {} free); it is tried again later", crate::source::limits::bytes_text(*needed), crate::source::limits::bytes_text(*free))]
+    NoSpace { needed: u64, free: u64 },
     #[error("cannot reach {url}: {cause}")]
     Connect { url: String, cause: String },
     #[error(
@@ -63,12 +65,12 @@ impl SyncError {
             self,
             SyncError::Status { .. }
                 | SyncError::Timeout { .. }
+                | SyncError::NoSpace { .. }
                 | SyncError::Connect { .. }
                 | SyncError::Interrupted { .. }
                 | SyncError::Mismatch(_)
                 | SyncError::Io { .. }
-                | SyncError::Install(InstallError::Busy)
-        )
+        ) || matches!(self, SyncError::Install(err) if !err.is_bundle_fault())
     }
 }
 
@@ -80,6 +82,19 @@ pub struct Poller {
     data: DataDir,
     trusted: Vec<PublicKey>,
     site: Option<String>,
+    /// Taken for the install only, never while downloading (the sync thread's USB installs
+    /// take it too, so a slow network never makes a stick wait).
+    installing: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// A download may take this long, plus a second for every [`DOWNLOAD_RATE`] bytes; then it
+/// stops and resumes at the next poll, however slowly the server keeps sending.
+pub const DOWNLOAD_DEADLINE: Duration = Duration::from_secs(600);
+pub const DOWNLOAD_RATE: u64 = 32 * 1024;
+
+/// The overall deadline of a download of `size` bytes.
+pub fn download_deadline(size: u64) -> Duration {
+    DOWNLOAD_DEADLINE + Duration::from_secs(size / DOWNLOAD_RATE)
 }
 
 /// What is remembered between polls, in `staging/download.state`.
@@ -121,7 +136,14 @@ impl Poller {
             data,
             trusted,
             site,
+            installing: None,
         })
+    }
+
+    /// Shares the install lock of the sync thread.
+    pub fn with_install_lock(mut self, lock: std::sync::Arc<tokio::sync::Mutex<()>>) -> Poller {
+        self.installing = Some(lock);
+        self
     }
 
     fn state_path(&self) -> PathBuf {
@@ -163,22 +185,19 @@ impl Poller {
         progress: impl FnMut(Progress) + Send + 'static,
     ) -> Result<Polled, SyncError> {
         let mut state = self.load_state();
-        let mut request = self.client.get(self.url.clone());
-        if let Some(etag) = &state.channel_etag {
-            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
-        }
-        let response = self.with_timeout(&self.url, request.send()).await?;
-        if response.status() == reqwest::StatusCode::NOT_MODIFIED {
-            return Ok(Polled::NotModified);
-        }
-        if !response.status().is_success() {
-            return Err(SyncError::Status {
-                url: self.url.to_string(),
-                status: response.status().as_u16(),
-            });
-        }
-        let etag = header_text(&response, reqwest::header::ETAG);
-        let body = self.read_small(response).await?;
+        // The channel file is small: all of it within the timeout, however slowly it comes.
+        let fetched = tokio::time::timeout(self.timeout, self.fetch_channel(&state)).await;
+        let (etag, body) = match fetched {
+            Err(_) => {
+                return Err(SyncError::Timeout {
+                    url: self.url.to_string(),
+                    secs: self.timeout.as_secs(),
+                })
+            }
+            Ok(Ok(None)) => return Ok(Polled::NotModified),
+            Ok(Ok(Some(fetched))) => fetched,
+            Ok(Err(err)) => return Err(err),
+        };
         let channel = Channel::verify(&body, &self.trusted).map_err(SyncError::Channel)?;
         let status = install::status(&self.data);
         let terminal_site = self
@@ -211,7 +230,25 @@ impl Poller {
         let bundle_url = self.url.join(&channel.bundle).map_err(|_| {
             SyncError::Channel(format!("it names a bad bundle address {}", channel.bundle))
         })?;
-        let file = self.download(&bundle_url, &channel, &mut state).await?;
+        let deadline = download_deadline(channel.size);
+        let file =
+            match tokio::time::timeout(deadline, self.download(&bundle_url, &channel, &mut state))
+                .await
+            {
+                Ok(file) => file?,
+                Err(_) => {
+                    let have = std::fs::metadata(self.part_path(&channel)).map_or(0, |m| m.len());
+                    return Err(SyncError::Interrupted {
+                        url: bundle_url.to_string(),
+                        have,
+                        total: channel.size,
+                    });
+                }
+            };
+        let _installing = match &self.installing {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
         let data = self.data.clone();
         let trusted = self.trusted.clone();
         let site = self.site.clone();
@@ -234,22 +271,51 @@ impl Poller {
                 "the install stopped unexpectedly".into(),
             ))
         });
-        if !matches!(outcome, Err(InstallError::Busy)) {
-            // Installed, or refused for good: this download is done with either way.
-            let _ = std::fs::remove_file(&file);
-            state.bundle_etag = None;
-            match &outcome {
-                Ok(_) => {
-                    state.channel_etag = etag;
-                    state.refused = None;
-                }
-                // A disk problem is this terminal's, not the bundle's: try it again later.
-                Err(InstallError::Io { .. } | InstallError::Copy { .. }) => {}
-                Err(_) => state.refused = Some(refusal_key),
+        match &outcome {
+            Ok(_) => {
+                let _ = std::fs::remove_file(&file);
+                state.bundle_etag = None;
+                state.channel_etag = etag;
+                state.refused = None;
+                self.save_state(&state);
             }
-            self.save_state(&state);
+            // Refused for good: the bundle itself is bad; it is not downloaded again until the
+            // channel names another.
+            Err(err) if err.is_bundle_fault() => {
+                let _ = std::fs::remove_file(&file);
+                state.bundle_etag = None;
+                state.refused = Some(refusal_key);
+                self.save_state(&state);
+            }
+            // The terminal's trouble (disk, memory, a busy installer): the verified download is
+            // kept and installed at a later poll.
+            Err(_) => {}
         }
         Ok(Polled::Installed(outcome?))
+    }
+
+    /// The channel file and its ETag (`None`: not modified).
+    async fn fetch_channel(
+        &self,
+        state: &State,
+    ) -> Result<Option<(Option<String>, Vec<u8>)>, SyncError> {
+        let mut request = self.client.get(self.url.clone());
+        if let Some(etag) = &state.channel_etag {
+            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        let response = self.with_timeout(&self.url, request.send()).await?;
+        if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            return Err(SyncError::Status {
+                url: self.url.to_string(),
+                status: response.status().as_u16(),
+            });
+        }
+        let etag = header_text(&response, reqwest::header::ETAG);
+        let body = self.read_small(response).await?;
+        Ok(Some((etag, body)))
     }
 
     async fn with_timeout<T>(
@@ -292,7 +358,7 @@ impl Poller {
         tokio::fs::create_dir_all(&staging)
             .await
             .map_err(io(&staging))?;
-        let part = staging.join(format!("download-{}.part", channel.seq));
+        let part = self.part_path(channel);
         let done = staging.join(format!("download-{}.kbundle", channel.seq));
         if let Ok(entries) = std::fs::read_dir(&staging) {
             // Partial downloads of other bundles are of no use any more.
@@ -310,6 +376,18 @@ impl Poller {
             return Ok(done);
         }
         let have = tokio::fs::metadata(&part).await.map_or(0, |m| m.len());
+        if have == channel.size {
+            // All of it came before (the connection ended as the last bytes did).
+            return self.finish_download(&part, &done, channel).await;
+        }
+        if have > channel.size {
+            let _ = tokio::fs::remove_file(&part).await;
+        }
+        // Room for the rest of the download and for installing it (unpacked, indexed).
+        let needed = (channel.size - have.min(channel.size)) * 4 + (16 << 20);
+        if let Some(free) = install::free_space(&staging).filter(|free| *free < needed) {
+            return Err(SyncError::NoSpace { needed, free });
+        }
         let mut request = self.client.get(url.clone());
         if have > 0 && have < channel.size {
             request = request.header(reqwest::header::RANGE, format!("bytes={have}-"));
@@ -369,6 +447,9 @@ impl Poller {
             let chunk = match tokio::time::timeout(self.timeout, response.chunk()).await {
                 Ok(Ok(Some(chunk))) => chunk,
                 Ok(Ok(None)) => break,
+                // All the signed bytes are here: how the connection ended does not matter (a
+                // server may announce a longer Content-Length than it sends).
+                Ok(Err(_)) | Err(_) if written == channel.size => break,
                 Ok(Err(_)) | Err(_) => {
                     let _ = file.flush().await;
                     let _ = file.sync_all().await;
@@ -387,11 +468,22 @@ impl Poller {
                     "it is larger than the channel says".into(),
                 ));
             }
-            file.write_all(&chunk).await.map_err(io(&part))?;
+            if let Err(err) = file.write_all(&chunk).await {
+                // A full disk keeps no partial file that holds it full.
+                drop(file);
+                let _ = tokio::fs::remove_file(&part).await;
+                return Err(io(&part)(err));
+            }
         }
-        file.flush().await.map_err(io(&part))?;
-        file.sync_all().await.map_err(io(&part))?;
+        let synced = match file.flush().await {
+            Ok(()) => file.sync_all().await,
+            Err(err) => Err(err),
+        };
         drop(file);
+        if let Err(err) = synced {
+            let _ = tokio::fs::remove_file(&part).await;
+            return Err(io(&part)(err));
+        }
         if written < channel.size {
             return Err(SyncError::Interrupted {
                 url: url.to_string(),
@@ -399,6 +491,28 @@ impl Poller {
                 total: channel.size,
             });
         }
+        self.finish_download(&part, &done, channel).await
+    }
+
+    fn part_path(&self, channel: &Channel) -> PathBuf {
+        self.data
+            .staging_dir()
+            .join(format!("download-{}.part", channel.seq))
+    }
+
+    /// Checks a whole download against the channel and names it as done.
+    async fn finish_download(
+        &self,
+        part: &std::path::Path,
+        done: &std::path::Path,
+        channel: &Channel,
+    ) -> Result<PathBuf, SyncError> {
+        let io = |path: &std::path::Path| {
+            let path = path.to_owned();
+            move |cause| SyncError::Io { path, cause }
+        };
+        let part = part.to_owned();
+        let done = done.to_owned();
         let hashing = part.clone();
         let digest = tokio::task::spawn_blocking(move || file_sha256(&hashing))
             .await
