@@ -96,6 +96,10 @@ pub struct BundlesConfig {
     /// The keys a bundle may be signed with: a public key line (`kiosk-public-key ed25519 …`)
     /// or the path of a `.pub` file. Pin two: the one in use and a spare kept offline.
     pub public_keys: Vec<String>,
+    /// Keys that sign only key notes (docs/bundles.md, "When a key leaks"): the office's
+    /// recovery key, kept offline. A key line or a `.pub` file, as above; never a key that signs
+    /// bundles.
+    pub recovery_keys: Vec<String>,
     /// Only bundles of this site id; empty: the site of the installed content.
     pub site: String,
     /// Where USB sticks are mounted; the kiosk looks for `*.kbundle` files on them.
@@ -106,6 +110,7 @@ impl Default for BundlesConfig {
     fn default() -> BundlesConfig {
         BundlesConfig {
             public_keys: Vec::new(),
+            recovery_keys: Vec::new(),
             site: String::new(),
             mount_roots: vec![PathBuf::from("/media"), PathBuf::from("/run/media")],
         }
@@ -460,6 +465,18 @@ impl Config {
             .collect()
     }
 
+    /// The pinned recovery keys, read.
+    pub fn recovery_keys(
+        &self,
+    ) -> Result<Vec<crate::bundle::PublicKey>, crate::bundle::BundleError> {
+        self.bundles
+            .recovery_keys
+            .iter()
+            .filter(|entry| !entry.trim().is_empty())
+            .map(|entry| crate::bundle::PublicKey::from_config_entry(entry))
+            .collect()
+    }
+
     /// The pinned site, if any.
     pub fn pinned_site(&self) -> Option<&str> {
         Some(self.bundles.site.as_str()).filter(|s| !s.is_empty())
@@ -656,6 +673,25 @@ pub fn check_with_env(text: &str, vars: &[(String, String)]) -> Vec<Finding> {
     for entry in &config.bundles.public_keys {
         if let Err(err) = crate::bundle::PublicKey::from_config_entry(entry) {
             say("bundles", "public_keys", true, err.to_string());
+        }
+    }
+    for entry in &config.bundles.recovery_keys {
+        match crate::bundle::PublicKey::from_config_entry(entry) {
+            Err(err) => say("bundles", "recovery_keys", true, err.to_string()),
+            Ok(key)
+                if config.bundles.public_keys.iter().any(|p| {
+                    crate::bundle::PublicKey::from_config_entry(p)
+                        .is_ok_and(|p| p.id() == key.id())
+                }) =>
+            {
+                say(
+                    "bundles",
+                    "recovery_keys",
+                    true,
+                    format!("key {} is also in public_keys: a recovery key must sign key notes only, or a leak of it could not be recovered from", key.id()),
+                )
+            }
+            Ok(_) => {}
         }
     }
     if config.bundles.public_keys.len() > 2 {

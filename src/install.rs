@@ -267,7 +267,16 @@ fn install_locked(
         },
         other => other,
     };
-    let on_source = bundle::verify_header(request.bundle, request.trusted, &request.limits)
+    let keys = key_state(data);
+    let trusted = keys.effective(request.trusted);
+    let revoked = |err| match err {
+        BundleError::UntrustedKey { key_id, .. } if keys.is_revoked(&key_id) => {
+            BundleError::Revoked { key_id }
+        }
+        other => other,
+    };
+    let on_source = bundle::verify_header(request.bundle, &trusted, &request.limits)
+        .map_err(revoked)
         .map_err(|err| match err {
             BundleError::Io { source, .. } => InstallError::Copy {
                 path: request.bundle.to_owned(),
@@ -320,8 +329,7 @@ fn install_locked(
     };
     failpoint("copied");
     report(Step::Verify, 0.0);
-    let verified =
-        bundle::verify_header(&staged, request.trusted, &request.limits).map_err(named)?;
+    let verified = bundle::verify_header(&staged, &trusted, &request.limits).map_err(named)?;
     if verified.manifest != on_source.manifest {
         return Err(BundleError::Malformed("it changed while it was being copied".into()).into());
     }
@@ -722,14 +730,18 @@ pub fn status(data: &DataDir) -> Status {
         .ok()
         .and_then(|text| text.trim().parse::<u64>().ok())
         .unwrap_or(0);
-    let high_water = [
-        recorded,
-        current.as_ref().map_or(0, |r| r.seq),
-        previous.as_ref().map_or(0, |r| r.seq),
-    ]
-    .into_iter()
-    .max()
-    .unwrap_or(0);
+    // A release signed by a key a key note revoked does not hold the floor up.
+    let keys = key_state(data);
+    let counted = |record: &Option<Record>| {
+        record
+            .as_ref()
+            .filter(|r| !keys.is_revoked(&r.key_id))
+            .map_or(0, |r| r.seq)
+    };
+    let high_water = [recorded, counted(&current), counted(&previous)]
+        .into_iter()
+        .max()
+        .unwrap_or(0);
     Status {
         current,
         previous,
@@ -785,6 +797,11 @@ pub fn rollback(data: &DataDir) -> Result<Record, InstallError> {
     let (Some(current), Some(previous)) = (status.current, status.previous) else {
         return Err(InstallError::NothingToRollBack);
     };
+    if key_state(data).is_revoked(&previous.key_id) {
+        return Err(InstallError::Bundle(BundleError::Revoked {
+            key_id: previous.key_id,
+        }));
+    }
     write_high_water(data, current.seq)?;
     switch_link(data, PREVIOUS, &current.release)?;
     failpoint("rolling-back");
@@ -856,6 +873,7 @@ fn clean_locked(data: &DataDir) -> Result<(), InstallError> {
         ".previous.new",
         ".high-water.new",
         ".attempt.json.new",
+        ".keys.json.new",
     ] {
         let _ = std::fs::remove_file(data.content_dir().join(stray));
     }
@@ -894,4 +912,106 @@ fn heal_previous(data: &DataDir) -> Result<(), InstallError> {
 /// Whether a bundle file can be verified by these keys: its manifest, for choosing and showing.
 pub fn peek(bundle: &Path, trusted: &[PublicKey]) -> Result<Verified, BundleError> {
     bundle::verify_header(bundle, trusted, &Limits::default())
+}
+
+/// The key notes this terminal applied (`content/keys.json`; none: nothing revoked).
+pub fn key_state(data: &DataDir) -> bundle::keynote::KeyState {
+    let path = data.content_dir().join("keys.json");
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|err| {
+            tracing::error!(file = %path.display(), cause = %err, "the applied key notes cannot be read; apply the latest key note again");
+            Default::default()
+        }),
+        Err(_) => Default::default(),
+    }
+}
+
+/// What applying a key note did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteApplied {
+    pub number: u64,
+    pub revoked: Vec<String>,
+    pub trusted: Vec<String>,
+    pub floor: u64,
+    /// The content went back to the previous release, because a revoked key had signed the
+    /// one shown.
+    pub rolled_back_to: Option<u64>,
+}
+
+/// Applies a key note (see [`bundle::keynote`]): checked against the recovery keys, the
+/// terminal's site and the number of the last note applied; then the revoked keys are no
+/// longer trusted, the new ones are, the seq floor is set to the note's, and content a
+/// revoked key signed goes back to the previous release when that one is sound.
+pub fn apply_note(
+    data: &DataDir,
+    bytes: &[u8],
+    recovery: &[PublicKey],
+    site: Option<&str>,
+) -> Result<NoteApplied, InstallError> {
+    let _lock = lock(data)?;
+    let (note, signer) =
+        bundle::keynote::KeyNote::verify(bytes, recovery).map_err(BundleError::KeyNote)?;
+    let mut keys = key_state(data);
+    if keys.is_revoked(&signer) {
+        return Err(BundleError::Revoked { key_id: signer }.into());
+    }
+    let status = status(data);
+    let terminal_site = site
+        .map(str::to_owned)
+        .or_else(|| status.current.as_ref().map(|r| r.site.clone()))
+        .or_else(|| Some(keys.site.clone()).filter(|s| !s.is_empty()));
+    if let Some(site) = terminal_site {
+        if site != note.site {
+            return Err(InstallError::WrongSite {
+                bundle: note.site,
+                terminal: site,
+            });
+        }
+    }
+    if note.number <= keys.number {
+        return Err(BundleError::KeyNote(format!(
+            "it is key note no. {}, and no. {} was applied before; only newer notes are applied",
+            note.number, keys.number
+        ))
+        .into());
+    }
+    keys.apply(&note);
+    let dir = data.content_dir();
+    std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+    let path = dir.join("keys.json");
+    let tmp = dir.join(".keys.json.new");
+    write_synced(&tmp, &serde_json::to_vec_pretty(&keys).expect("serialises"))?;
+    std::fs::rename(&tmp, &path).map_err(io_error(&path))?;
+    sync_dir(&dir)?;
+    // The floor goes down to the note's: written as it is, not raised to what was before.
+    let high = dir.join("high-water");
+    let tmp = dir.join(".high-water.new");
+    write_synced(&tmp, format!("{}\n", note.floor).as_bytes())?;
+    std::fs::rename(&tmp, &high).map_err(io_error(&high))?;
+    sync_dir(&dir)?;
+    let mut rolled_back_to = None;
+    if let (Some(current), Some(previous)) = (&status.current, &status.previous) {
+        if keys.is_revoked(&current.key_id) && !keys.is_revoked(&previous.key_id) {
+            switch_link(data, CURRENT, &previous.release)?;
+            append_history(data, "rollback", previous)?;
+            rolled_back_to = Some(previous.seq);
+        }
+    }
+    if let Some(current) = &status.current {
+        if rolled_back_to.is_none() && keys.is_revoked(&current.key_id) {
+            tracing::warn!(seq = current.seq, key = %current.key_id, "the content shown was signed by a revoked key; install a new bundle");
+        }
+    }
+    tracing::warn!(number = note.number, revoked = ?note.revoke, floor = note.floor, "key note applied");
+    Ok(NoteApplied {
+        number: note.number,
+        revoked: note.revoke,
+        trusted: note
+            .trust
+            .iter()
+            .filter_map(|line| PublicKey::parse(line).ok().map(|k| k.id().to_owned()))
+            .collect(),
+        floor: note.floor,
+        rolled_back_to,
+    })
 }

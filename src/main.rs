@@ -129,13 +129,44 @@ enum BundleCommand {
         #[arg(long, value_name = "PUB")]
         pubkey: Vec<PathBuf>,
     },
-    /// Install a bundle into the data directory (a running kiosk switches to it)
+    /// Install a bundle into the data directory (a running kiosk switches to it), or apply a
+    /// key note
     #[command(after_help = EXIT_CODES)]
     Install {
         file: PathBuf,
-        /// A trusted public key file [default: the keys pinned in the config]
+        /// A trusted public key file [default: the keys pinned in the config]; for a key
+        /// note, a recovery key [default: the config's recovery_keys]
         #[arg(long, value_name = "PUB")]
         pubkey: Vec<PathBuf>,
+    },
+    /// Write a key note signed with the recovery key: after a key leaked, terminals stop
+    /// trusting it, trust a new key, and take bundles above a new seq floor again
+    #[command(after_help = EXIT_CODES)]
+    Keynote {
+        /// The recovery key's secret file (kept offline; pinned as recovery_keys)
+        #[arg(long, value_name = "SECRET")]
+        key: PathBuf,
+        /// The site id the note is for
+        #[arg(long)]
+        site: String,
+        /// This note's number: one above the last note of the site
+        #[arg(long)]
+        number: u64,
+        /// A key id no longer to trust (repeatable)
+        #[arg(long, value_name = "KEY_ID")]
+        revoke: Vec<String>,
+        /// A public key file to trust from now on (repeatable)
+        #[arg(long, value_name = "PUB")]
+        trust: Vec<PathBuf>,
+        /// Bundles with a seq above this are installed again
+        #[arg(long, default_value_t = 0)]
+        floor: u64,
+        /// Why, for the record
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// The note file to write (SITE-keynote-NUMBER.knote)
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: PathBuf,
     },
     /// Show the installed content, the previous one and the install history
     #[command(after_help = EXIT_CODES)]
@@ -659,6 +690,10 @@ fn sync_options(config: &Config, data_dir: &DataDir) -> kiosk::sync::SyncOptions
     kiosk::sync::SyncOptions {
         data_dir: data_dir.clone(),
         trusted: config.trusted_keys().map_err(|err| err.to_string()),
+        recovery: config.recovery_keys().unwrap_or_else(|err| {
+            tracing::warn!(cause = %err, "the recovery keys cannot be read; no key note is applied");
+            Vec::new()
+        }),
         site: config.pinned_site().map(str::to_owned),
         mount_roots: config.bundles.mount_roots.clone(),
         network: config.network.clone(),
@@ -878,6 +913,15 @@ fn trusted_keys(
     }
 }
 
+/// Whether a file is a key note (by its first line) rather than a bundle.
+fn is_key_note(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 32];
+    std::fs::File::open(path)
+        .and_then(|mut file| file.read(&mut head))
+        .is_ok_and(|n| kiosk::bundle::keynote::KeyNote::looks_like(&head[..n]))
+}
+
 fn bundle(
     command: BundleCommand,
     config: &Config,
@@ -932,7 +976,24 @@ fn bundle(
                     .filter(|p| !p.as_os_str().is_empty())
                     .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
             };
-            let seq = seq.unwrap_or_else(|| bundle::next_seq(&key, &site, &out_dir));
+            let seq = match seq {
+                Some(seq) => seq,
+                None => bundle::next_seq(&key, &site, &out_dir).ok_or_else(|| {
+                    Failure(
+                        6,
+                        format!(
+                            "this key has built seq {} for site {site}, the highest there is; sign the next bundles with a new key after a key note lowers the floor (docs/bundles.md)",
+                            bundle::manifest::MAX_SEQ
+                        ),
+                    )
+                })?,
+            };
+            if !(1..=bundle::manifest::MAX_SEQ).contains(&seq) {
+                return Err(Failure(
+                    2,
+                    format!("--seq {seq} is outside 1 to {}", bundle::manifest::MAX_SEQ),
+                ));
+            }
             let file = if into_dir {
                 target.join(format!("{site}-{seq}.kbundle"))
             } else {
@@ -987,6 +1048,86 @@ fn bundle(
                 m.item_count,
                 m.files.len(),
                 verified.key_id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        BundleCommand::Install { file, pubkey } if is_key_note(&file) => {
+            let recovery = if pubkey.is_empty() {
+                config
+                    .recovery_keys()
+                    .map_err(|err| Failure(4, err.to_string()))?
+            } else {
+                trusted_keys(&pubkey, config)?
+            };
+            let bytes = std::fs::read(&file)
+                .map_err(|err| Failure(3, format!("cannot read {}: {err}", file.display())))?;
+            let applied = install::apply_note(data_dir, &bytes, &recovery, config.pinned_site())
+                .map_err(install_failed)?;
+            let _ = writeln!(
+                out,
+                "applied key note no. {}: revoked {}, trusts {}, seq floor {}{}",
+                applied.number,
+                if applied.revoked.is_empty() {
+                    "no key".to_owned()
+                } else {
+                    applied.revoked.join(", ")
+                },
+                if applied.trusted.is_empty() {
+                    "no new key".to_owned()
+                } else {
+                    applied.trusted.join(", ")
+                },
+                applied.floor,
+                applied
+                    .rolled_back_to
+                    .map(|seq| format!("; back to seq {seq}, signed by a trusted key"))
+                    .unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        BundleCommand::Keynote {
+            key,
+            site,
+            number,
+            revoke,
+            trust,
+            floor,
+            reason,
+            out: target,
+        } => {
+            let secret = SecretKey::read(&key).map_err(refused)?;
+            let trust = trust
+                .iter()
+                .map(|path| kiosk::bundle::PublicKey::read(path).map(|k| k.to_text()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(refused)?;
+            if revoke.iter().any(|id| id == secret.public().id()) {
+                return Err(Failure(
+                    2,
+                    "the note cannot revoke the recovery key that signs it".into(),
+                ));
+            }
+            let note = bundle::keynote::KeyNote {
+                site,
+                number,
+                revoke,
+                trust,
+                floor,
+                created: kiosk::content::format_utc(kiosk::content::unix_now()),
+                reason,
+            };
+            // The note must be one a terminal takes: checked as a terminal would.
+            bundle::keynote::KeyNote::verify(note.sign(&secret).as_bytes(), &[secret.public()])
+                .map_err(|err| Failure(2, err))?;
+            std::fs::write(&target, note.sign(&secret))
+                .map_err(|err| Failure(3, format!("cannot write {}: {err}", target.display())))?;
+            let _ = writeln!(
+                out,
+                "{}: key note no. {} for site {}, signed by recovery key {}; put it on a USB stick beside the new bundle, or run `kiosk bundle install` with it",
+                target.display(),
+                note.number,
+                note.site,
+                secret.public().id()
             );
             Ok(ExitCode::SUCCESS)
         }

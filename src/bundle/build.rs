@@ -113,8 +113,9 @@ fn tmp_path(out: &Path) -> PathBuf {
 }
 
 /// The seq a new bundle of `site` gets: one above the last this key built (recorded beside the
-/// key in `KEY.seq`) and above any `SITE-N.kbundle` already in `out_dir`.
-pub fn next_seq(key_path: &Path, site: &str, out_dir: &Path) -> u64 {
+/// key in `KEY.seq`) and above any `SITE-N.kbundle` already in `out_dir`; `None` past
+/// [`super::manifest::MAX_SEQ`] (never wrapped round to a low seq).
+pub fn next_seq(key_path: &Path, site: &str, out_dir: &Path) -> Option<u64> {
     let recorded = std::fs::read_to_string(seq_file(key_path))
         .unwrap_or_default()
         .lines()
@@ -137,7 +138,10 @@ pub fn next_seq(key_path: &Path, site: &str, out_dir: &Path) -> u64 {
         })
         .max()
         .unwrap_or(0);
-    recorded.max(on_disk) + 1
+    recorded
+        .max(on_disk)
+        .checked_add(1)
+        .filter(|seq| *seq <= super::manifest::MAX_SEQ)
 }
 
 /// Remembers that `key_path` built `seq` for `site`.
@@ -145,7 +149,10 @@ pub fn record_seq(key_path: &Path, site: &str, seq: u64) -> std::io::Result<()> 
     let path = seq_file(key_path);
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     // Never lower the record: an explicit lower --seq must not lower the next default.
-    let seq = seq.max(next_seq(key_path, site, Path::new("/nonexistent")) - 1);
+    let seq = seq.max(
+        next_seq(key_path, site, Path::new("/nonexistent"))
+            .map_or(super::manifest::MAX_SEQ, |next| next - 1),
+    );
     let mut lines: Vec<String> = text
         .lines()
         .filter(|line| line.split_once(' ').is_none_or(|(s, _)| s != site))

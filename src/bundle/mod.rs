@@ -6,6 +6,7 @@
 mod build;
 pub mod channel;
 mod format;
+pub mod keynote;
 pub mod keys;
 pub mod manifest;
 mod unpack;
@@ -32,6 +33,10 @@ pub enum BundleError {
     UntrustedKey { key_id: String, trusted: String },
     #[error("the bundle's signature does not match: it was changed after it was signed, or signed with another key (trusted: {trusted})")]
     BadSignature { trusted: String },
+    #[error("the bundle is signed with key {key_id}, which a key note revoked on this terminal")]
+    Revoked { key_id: String },
+    #[error("the key note is refused: {0}")]
+    KeyNote(String),
     #[error("no public key is pinned, so no bundle can be trusted; set `public_keys` in the config or pass --pubkey")]
     NoTrustedKeys,
     #[error("the bundle is truncated: {0}")]

@@ -61,6 +61,8 @@ pub struct SyncOptions {
     pub data_dir: DataDir,
     /// The pinned keys, or why they cannot be read (then nothing is installed).
     pub trusted: Result<Vec<PublicKey>, String>,
+    /// The recovery keys that sign key notes.
+    pub recovery: Vec<PublicKey>,
     pub site: Option<String>,
     pub mount_roots: Vec<PathBuf>,
     pub network: NetworkConfig,
@@ -135,6 +137,11 @@ async fn run(
             .cloned()
             .collect();
         seen = on_sticks.into_iter().collect();
+        // Key notes first: a stick brings one beside the bundle signed with the new key.
+        for note in new.iter().filter(|s| s.is_note()) {
+            let _guard = installing.lock().await;
+            apply_note_blocking(&options, note.path.clone()).await;
+        }
         if let Some(chosen) = usb::choose(&new) {
             let skip = first
                 && crate::bundle::read_manifest_unverified(&chosen.path)
@@ -154,6 +161,30 @@ async fn run(
         }
         first = false;
         tokio::time::sleep(options.tick).await;
+    }
+}
+
+/// Applies a key note from a stick; what happened goes to the log (the admin reads it there
+/// and in `kiosk bundle status`).
+async fn apply_note_blocking(options: &SyncOptions, path: PathBuf) {
+    let options = options.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let bytes = std::fs::read(&path).map_err(|err| err.to_string())?;
+        install::apply_note(
+            &options.data_dir,
+            &bytes,
+            &options.recovery,
+            options.site.as_deref(),
+        )
+        .map_err(|err| err.to_string())
+    })
+    .await;
+    match outcome {
+        Ok(Ok(applied)) => {
+            tracing::warn!(number = applied.number, revoked = ?applied.revoked, floor = applied.floor, "a key note from a USB stick was applied")
+        }
+        Ok(Err(err)) => tracing::warn!(cause = %err, "a key note on a USB stick was not applied"),
+        Err(_) => tracing::error!("applying a key note stopped unexpectedly"),
     }
 }
 

@@ -198,7 +198,9 @@ impl Poller {
             Ok(Ok(Some(fetched))) => fetched,
             Ok(Err(err)) => return Err(err),
         };
-        let channel = Channel::verify(&body, &self.trusted).map_err(SyncError::Channel)?;
+        // The keys key notes left trusted (a revoked key signs no channel either).
+        let trusted = install::key_state(&self.data).effective(&self.trusted);
+        let channel = Channel::verify(&body, &trusted).map_err(SyncError::Channel)?;
         let status = install::status(&self.data);
         let terminal_site = self
             .site
@@ -219,11 +221,7 @@ impl Poller {
             self.save_state(&state);
             return Ok(Polled::UpToDate { seq: channel.seq });
         }
-        let refusal_key = format!(
-            "{} {}",
-            channel.sha256,
-            crate::bundle::keys::ids(&self.trusted)
-        );
+        let refusal_key = format!("{} {}", channel.sha256, crate::bundle::keys::ids(&trusted));
         if state.refused.as_deref() == Some(refusal_key.as_str()) {
             return Ok(Polled::RefusedBefore { seq: channel.seq });
         }

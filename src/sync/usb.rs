@@ -10,7 +10,7 @@ pub struct Seen {
     pub modified: Option<std::time::SystemTime>,
 }
 
-/// The `*.kbundle` files under `roots`, at most three folders deep (`/media/LABEL/x`,
+/// The `*.kbundle` (and `*.knote`) files under `roots`, at most three folders deep (`/media/LABEL/x`,
 /// `/run/media/USER/LABEL/x`, `/media/LABEL/kiosk/x`). Hidden files and unreadable folders are
 /// skipped; symbolic links are not followed.
 pub fn scan(roots: &[PathBuf]) -> Vec<Seen> {
@@ -37,7 +37,10 @@ fn walk(dir: &Path, depth: usize, found: &mut Vec<Seen>) {
         };
         if kind.is_dir() && depth < 3 {
             walk(&entry.path(), depth + 1, found);
-        } else if kind.is_file() && name.ends_with(".kbundle") && depth > 0 {
+        } else if kind.is_file()
+            && (name.ends_with(".kbundle") || name.ends_with(".knote"))
+            && depth > 0
+        {
             let meta = entry.metadata().ok();
             found.push(Seen {
                 path: entry.path(),
@@ -48,10 +51,17 @@ fn walk(dir: &Path, depth: usize, found: &mut Vec<Seen>) {
     }
 }
 
+impl Seen {
+    pub fn is_note(&self) -> bool {
+        self.path.extension().is_some_and(|e| e == "knote")
+    }
+}
+
 /// Of the bundle files on a stick, the one to install: the highest seq its (not yet verified)
 /// manifest claims; the install verifies it for real.
 pub fn choose(files: &[Seen]) -> Option<&Seen> {
     files
         .iter()
+        .filter(|seen| !seen.is_note())
         .max_by_key(|seen| crate::bundle::read_manifest_unverified(&seen.path).map_or(0, |m| m.seq))
 }

@@ -666,6 +666,7 @@ fn statistics_screen_shows_the_figures_and_exports_to_a_prepared_stick(db: &std:
         sync: Some(kiosk::sync::SyncOptions {
             data_dir,
             trusted: Ok(Vec::new()),
+            recovery: Vec::new(),
             site: None,
             mount_roots: vec![media.clone()],
             network: Default::default(),
@@ -920,6 +921,7 @@ fn terminal_options(
         sync: Some(kiosk::sync::SyncOptions {
             data_dir,
             trusted: Ok(vec![key.public()]),
+            recovery: Vec::new(),
             site: None,
             mount_roots: vec![root.join("media")],
             network: Default::default(),
