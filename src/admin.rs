@@ -49,29 +49,86 @@ impl Gesture {
 }
 
 /// Wrong PINs lock the pad: after three, for 30 seconds, then twice as long after each further
-/// wrong PIN, up to an hour. A right PIN clears the count. Pure: times are Unix seconds.
+/// wrong PIN, up to an hour. A right PIN clears the count. Pure: the time is given.
+///
+/// The lock is measured on the clock since boot, which setting the wall clock does not move;
+/// after a reboot, by the wall clock, but never for longer than the lock was for. So moving the
+/// clock back never locks the pad for longer than an hour.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Lockout {
     pub failures: u32,
-    /// No PIN is checked before this time.
+    /// No PIN is checked before this time (Unix seconds).
     pub locked_until: i64,
+    /// How long the lock is for, in seconds.
+    #[serde(default)]
+    pub locked_for: i64,
+    /// The boot the lock began in, and when it ends on that boot's clock.
+    #[serde(default)]
+    pub boot: Option<(String, i64)>,
 }
 
 /// Wrong PINs allowed before the first lock.
 pub const FREE_TRIES: u32 = 3;
 
+/// The longest lock, in seconds.
+pub const MAX_LOCK: i64 = 3600;
+
+/// The time, as the lockout reads it: the wall clock, and this boot's id and seconds since it
+/// started (`None` where the system cannot tell).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Now {
+    pub wall: i64,
+    pub boot: Option<(String, i64)>,
+}
+
+impl Now {
+    /// The time now.
+    pub fn read() -> Now {
+        let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+            .ok()
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty());
+        let mut spec = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: a valid clock id and a writable timespec.
+        let since_boot = (unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut spec) } == 0)
+            .then_some(spec.tv_sec);
+        Now {
+            wall: crate::content::unix_now(),
+            boot: boot_id.zip(since_boot),
+        }
+    }
+}
+
 impl Lockout {
     /// Seconds left before a PIN may be tried (0: now).
-    pub fn wait(&self, now: i64) -> i64 {
-        (self.locked_until - now).max(0)
+    pub fn wait(&self, now: &Now) -> i64 {
+        // Files of earlier versions have no length: an hour at most.
+        let longest = if self.locked_for > 0 {
+            self.locked_for.min(MAX_LOCK)
+        } else {
+            MAX_LOCK
+        };
+        let left = match (&self.boot, &now.boot) {
+            (Some((boot, until)), Some((now_boot, since))) if boot == now_boot => until - since,
+            _ => self.locked_until - now.wall,
+        };
+        left.clamp(0, longest)
     }
 
-    pub fn failed(&mut self, now: i64) {
+    pub fn failed(&mut self, now: &Now) {
         self.failures += 1;
         if self.failures >= FREE_TRIES {
             let doublings = (self.failures - FREE_TRIES).min(7);
-            let seconds = (30i64 << doublings).min(3600);
-            self.locked_until = now + seconds;
+            let seconds = (30i64 << doublings).min(MAX_LOCK);
+            self.locked_for = seconds;
+            self.locked_until = now.wall + seconds;
+            self.boot = now
+                .boot
+                .as_ref()
+                .map(|(id, since)| (id.clone(), since + seconds));
         }
     }
 
@@ -292,24 +349,61 @@ mod tests {
         assert!(!g.press(Duration::from_millis(100), 16_100));
     }
 
+    /// The time at wall clock `wall` and `since` seconds into boot `boot`.
+    fn at(wall: i64, boot: &str, since: i64) -> Now {
+        Now {
+            wall,
+            boot: Some((boot.into(), since)),
+        }
+    }
+
     #[test]
     fn wrong_pins_lock_for_longer_and_longer() {
         let mut lock = Lockout::default();
-        lock.failed(100);
-        lock.failed(100);
-        assert_eq!(lock.wait(100), 0);
-        lock.failed(100);
-        assert_eq!(lock.wait(100), 30);
-        lock.failed(200);
-        assert_eq!(lock.wait(200), 60);
-        lock.failed(300);
-        assert_eq!(lock.wait(300), 120);
+        let now = |t: i64| at(t, "b1", t);
+        lock.failed(&now(100));
+        lock.failed(&now(100));
+        assert_eq!(lock.wait(&now(100)), 0);
+        lock.failed(&now(100));
+        assert_eq!(lock.wait(&now(100)), 30);
+        lock.failed(&now(200));
+        assert_eq!(lock.wait(&now(200)), 60);
+        lock.failed(&now(300));
+        assert_eq!(lock.wait(&now(300)), 120);
         for _ in 0..20 {
-            lock.failed(1_000);
+            lock.failed(&now(1_000));
         }
-        assert_eq!(lock.wait(1_000), 3600);
+        assert_eq!(lock.wait(&now(1_000)), 3600);
         lock.succeeded();
         assert_eq!(lock, Lockout::default());
+    }
+
+    #[test]
+    fn moving_the_clock_never_locks_the_pad_for_longer_than_the_lock() {
+        let mut lock = Lockout::default();
+        for _ in 0..3 {
+            lock.failed(&at(1_000_000, "b1", 500));
+        }
+        assert_eq!(lock.wait(&at(1_000_000, "b1", 500)), 30);
+        // The wall clock back a day, same boot: the boot clock counts.
+        assert_eq!(lock.wait(&at(1_000_000 - 86_400, "b1", 510)), 20);
+        assert_eq!(lock.wait(&at(1_000_000 - 86_400, "b1", 531)), 0);
+        // After a reboot the wall clock counts, but never beyond the lock's length.
+        assert_eq!(lock.wait(&at(1_000_000 - 86_400, "b2", 5)), 30);
+        assert_eq!(lock.wait(&at(1_000_020, "b2", 5)), 10);
+        // A file of an earlier version (no length, no boot) waits an hour at most.
+        let old = Lockout {
+            failures: 9,
+            locked_until: 1_000_000,
+            ..Lockout::default()
+        };
+        assert_eq!(
+            old.wait(&Now {
+                wall: 1_000_000 - 86_400,
+                boot: None
+            }),
+            MAX_LOCK
+        );
     }
 
     #[test]

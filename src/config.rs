@@ -251,7 +251,241 @@ impl Config {
         let (overrides, warnings) = loaded.config.apply_env(env);
         loaded.overrides = overrides;
         loaded.warnings.extend(warnings);
+        // What `kiosk config check` rejects is not used: the default takes its place.
+        loaded.warnings.extend(loaded.config.repair());
         Ok(loaded)
+    }
+
+    /// Every value the program would not use, as (section, key, why): the one set of rules of
+    /// both `kiosk config check` (where each is an error) and the running program (which uses
+    /// the default instead, see [`Config::repair`]).
+    pub fn invalid(&self) -> Vec<(&'static str, &'static str, String)> {
+        let mut out = Vec::new();
+        let mut range = |section, key, value: i64, lo: i64, hi: i64, unit: &str| {
+            if !(lo..=hi).contains(&value) {
+                out.push((
+                    section,
+                    key,
+                    format!("{value} is outside {lo} to {hi}{unit}"),
+                ));
+            }
+        };
+        let screen = &self.screen;
+        range(
+            "screen",
+            "idle_timeout_secs",
+            screen.idle_timeout_secs.into(),
+            10,
+            3600,
+            " seconds",
+        );
+        range(
+            "screen",
+            "idle_countdown_secs",
+            screen.idle_countdown_secs.into(),
+            3,
+            120,
+            " seconds",
+        );
+        range(
+            "screen",
+            "utc_offset_minutes",
+            screen.utc_offset_minutes.into(),
+            -720,
+            840,
+            " minutes (China: 480)",
+        );
+        let network = &self.network;
+        range(
+            "network",
+            "interval_secs",
+            clamp_i64(network.interval_secs),
+            10,
+            7 * 86_400,
+            " seconds",
+        );
+        range(
+            "network",
+            "jitter_secs",
+            clamp_i64(network.jitter_secs),
+            0,
+            86_400,
+            " seconds",
+        );
+        range(
+            "network",
+            "timeout_secs",
+            clamp_i64(network.timeout_secs),
+            1,
+            600,
+            " seconds",
+        );
+        let stats = &self.stats;
+        range(
+            "stats",
+            "retention_days",
+            stats.retention_days.into(),
+            1,
+            3650,
+            " days",
+        );
+        range(
+            "stats",
+            "max_events",
+            clamp_i64(stats.max_events),
+            1_000,
+            100_000_000,
+            " events",
+        );
+        range(
+            "stats",
+            "upload_interval_secs",
+            clamp_i64(stats.upload_interval_secs),
+            10,
+            86_400,
+            " seconds",
+        );
+        range(
+            "stats",
+            "upload_timeout_secs",
+            clamp_i64(stats.upload_timeout_secs),
+            1,
+            600,
+            " seconds",
+        );
+        if !["zh", "en"].contains(&screen.language.as_str()) {
+            out.push((
+                "screen",
+                "language",
+                format!("“{}” is not zh or en", screen.language),
+            ));
+        }
+        let id = &self.terminal.id;
+        if id.trim().is_empty() || id.contains(char::is_whitespace) || id.chars().count() > 64 {
+            out.push((
+                "terminal",
+                "id",
+                "must be a name without spaces, at most 64 characters, unique in the hall".into(),
+            ));
+        }
+        for (key, value) in [
+            ("blank_from", &self.schedule.blank_from),
+            ("blank_until", &self.schedule.blank_until),
+            ("restart_at", &self.schedule.restart_at),
+        ] {
+            if !value.trim().is_empty() && crate::schedule::parse_hhmm(value).is_none() {
+                out.push((
+                    "schedule",
+                    key,
+                    format!("“{value}” is not a time like 07:30"),
+                ));
+            }
+        }
+        if self.schedule.blank_from.trim().is_empty() != self.schedule.blank_until.trim().is_empty()
+        {
+            out.push((
+                "schedule",
+                "blank_from",
+                "blank_from and blank_until go together".into(),
+            ));
+        }
+        for (section, key, value) in [
+            ("network", "channel_url", &self.network.channel_url),
+            ("stats", "upload_url", &self.stats.upload_url),
+        ] {
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            let ok = url::Url::parse(value)
+                .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.has_host());
+            if !ok {
+                out.push((
+                    section,
+                    key,
+                    format!(
+                        "“{}” is not an http(s) URL",
+                        crate::urlpolicy::redact(value)
+                    ),
+                ));
+            }
+        }
+        out
+    }
+
+    /// Puts the default in place of every value [`Config::invalid`] names; says what it did.
+    pub fn repair(&mut self) -> Vec<String> {
+        let defaults = Config::default();
+        let mut said = Vec::new();
+        for (section, key, why) in self.invalid() {
+            let shown = match (section, key) {
+                ("screen", "idle_timeout_secs") => {
+                    self.screen.idle_timeout_secs = defaults.screen.idle_timeout_secs;
+                    self.screen.idle_timeout_secs.to_string()
+                }
+                ("screen", "idle_countdown_secs") => {
+                    self.screen.idle_countdown_secs = defaults.screen.idle_countdown_secs;
+                    self.screen.idle_countdown_secs.to_string()
+                }
+                ("screen", "utc_offset_minutes") => {
+                    self.screen.utc_offset_minutes = defaults.screen.utc_offset_minutes;
+                    self.screen.utc_offset_minutes.to_string()
+                }
+                ("screen", "language") => {
+                    self.screen.language = defaults.screen.language.clone();
+                    self.screen.language.clone()
+                }
+                ("network", "interval_secs") => {
+                    self.network.interval_secs = defaults.network.interval_secs;
+                    self.network.interval_secs.to_string()
+                }
+                ("network", "jitter_secs") => {
+                    self.network.jitter_secs = defaults.network.jitter_secs;
+                    self.network.jitter_secs.to_string()
+                }
+                ("network", "timeout_secs") => {
+                    self.network.timeout_secs = defaults.network.timeout_secs;
+                    self.network.timeout_secs.to_string()
+                }
+                ("stats", "retention_days") => {
+                    self.stats.retention_days = defaults.stats.retention_days;
+                    self.stats.retention_days.to_string()
+                }
+                ("stats", "max_events") => {
+                    self.stats.max_events = defaults.stats.max_events;
+                    self.stats.max_events.to_string()
+                }
+                ("stats", "upload_interval_secs") => {
+                    self.stats.upload_interval_secs = defaults.stats.upload_interval_secs;
+                    self.stats.upload_interval_secs.to_string()
+                }
+                ("stats", "upload_timeout_secs") => {
+                    self.stats.upload_timeout_secs = defaults.stats.upload_timeout_secs;
+                    self.stats.upload_timeout_secs.to_string()
+                }
+                ("terminal", "id") => {
+                    self.terminal.id = defaults.terminal.id.clone();
+                    self.terminal.id.clone()
+                }
+                ("schedule", _) => {
+                    self.schedule = defaults.schedule.clone();
+                    "no schedule".into()
+                }
+                ("network", "channel_url") => {
+                    self.network.channel_url.clear();
+                    "no network updates".into()
+                }
+                ("stats", "upload_url") => {
+                    self.stats.upload_url.clear();
+                    "no upload".into()
+                }
+                _ => continue,
+            };
+            said.push(format!(
+                "{section}.{key}: {why}; it is not used ({shown} instead); `kiosk config check` says more"
+            ));
+        }
+        said
     }
 
     /// Parses a config file's text: the config and warnings for keys it does not know.
@@ -494,6 +728,10 @@ fn default_config_paths(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
     paths
 }
 
+fn clamp_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
 /// One finding of `kiosk config check`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -625,37 +863,8 @@ pub fn check_with_env(text: &str, vars: &[(String, String)]) -> Vec<Finding> {
             ),
         });
     };
-    if config.terminal.id.trim().is_empty() || config.terminal.id.contains(char::is_whitespace) {
-        say(
-            "terminal",
-            "id",
-            true,
-            "must be a name without spaces, unique in the hall".into(),
-        );
-    }
-    if !["zh", "en"].contains(&config.screen.language.as_str()) {
-        say(
-            "screen",
-            "language",
-            true,
-            format!("“{}” is not zh or en", config.screen.language),
-        );
-    }
-    if config.screen.idle_timeout_secs < 10 {
-        say(
-            "screen",
-            "idle_timeout_secs",
-            true,
-            "must be at least 10 seconds".into(),
-        );
-    }
-    if !(-720..=840).contains(&config.screen.utc_offset_minutes) {
-        say(
-            "screen",
-            "utc_offset_minutes",
-            true,
-            "must be between -720 and 840 (China: 480)".into(),
-        );
+    for (section, key, why) in config.invalid() {
+        say(section, key, true, why);
     }
     if config
         .bundles
@@ -716,24 +925,13 @@ pub fn check_with_env(text: &str, vars: &[(String, String)]) -> Vec<Finding> {
         ("network", "channel_url", &config.network.channel_url),
         ("stats", "upload_url", &config.stats.upload_url),
     ] {
-        let value = value.trim();
-        if value.is_empty() {
-            continue;
-        }
-        match url::Url::parse(value) {
-            Ok(url) if url.scheme() == "https" => {}
-            Ok(url) if url.scheme() == "http" => say(
+        if url::Url::parse(value.trim()).is_ok_and(|url| url.scheme() == "http") {
+            say(
                 section,
                 key,
                 false,
                 "plain http: use https outside a closed network".into(),
-            ),
-            _ => say(
-                section,
-                key,
-                true,
-                format!("“{value}” is not an http(s) URL"),
-            ),
+            );
         }
     }
     if config.network.interval_secs < 60 && !config.network.channel_url.trim().is_empty() {
@@ -750,30 +948,6 @@ pub fn check_with_env(text: &str, vars: &[(String, String)]) -> Vec<Finding> {
             "pin_file",
             false,
             format!("{} does not exist: admin mode cannot be opened until `kiosk admin set-pin` sets a PIN", config.admin.pin_file.display()),
-        );
-    }
-    for key in ["blank_from", "blank_until", "restart_at"] {
-        let value = match key {
-            "blank_from" => &config.schedule.blank_from,
-            "blank_until" => &config.schedule.blank_until,
-            _ => &config.schedule.restart_at,
-        };
-        if !value.trim().is_empty() && crate::schedule::parse_hhmm(value).is_none() {
-            say(
-                "schedule",
-                key,
-                true,
-                format!("“{value}” is not a time like 07:30"),
-            );
-        }
-    }
-    if config.schedule.blank_from.trim().is_empty() != config.schedule.blank_until.trim().is_empty()
-    {
-        say(
-            "schedule",
-            "blank_from",
-            true,
-            "blank_from and blank_until go together".into(),
         );
     }
     if let Some(dir) = &config.data_dir {

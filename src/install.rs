@@ -467,9 +467,14 @@ fn check_site_and_seq(
     Ok(())
 }
 
-/// Free bytes for this program on the file system of `path` (`None`: cannot tell).
+/// Free bytes for this program on the file system of `path`, or of its nearest existing
+/// parent (`None`: cannot tell).
 pub fn free_space(path: &Path) -> Option<u64> {
     use std::os::unix::ffi::OsStrExt;
+    let mut path = path;
+    while !path.exists() {
+        path = path.parent()?;
+    }
     let path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
     let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
     // SAFETY: `path` is a valid C string and `stats` a writable statvfs.

@@ -674,6 +674,7 @@ fn recorder(config: &Config, data_dir: &DataDir) -> kiosk::stats::Recorder {
             .filter(|f| !f.is_empty())
             .map(PathBuf::from),
         data_dir: Some(data_dir.clone()),
+        keep_unsent: !config.stats.upload_url.trim().is_empty(),
         ..Default::default()
     };
     match kiosk::stats::Recorder::start(&data_dir.stats_db(), &config.terminal.id, options) {
@@ -1465,12 +1466,25 @@ fn search(args: SearchArgs, data_dir: &DataDir) -> Result<ExitCode, Failure> {
         })
     };
     if let Some(file) = &args.queries {
-        let text = std::fs::read_to_string(file)
+        let bytes = std::fs::read(file)
             .map_err(|err| Failure(3, format!("cannot read {}: {err}", file.display())))?;
         let mut out = std::io::stdout().lock();
-        for line in text.lines().filter(|line| !line.trim().is_empty()) {
-            let mut json = kiosk::text::results_json(&run(line.to_owned())?);
-            json["query"] = serde_json::Value::String(line.to_owned());
+        // One line that is not UTF-8 answers for itself; the rest of the batch still runs.
+        for (number, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            let json = match std::str::from_utf8(raw) {
+                Ok(line) if line.trim().is_empty() => continue,
+                Ok(line) => {
+                    let mut json = kiosk::text::results_json(&run(line.to_owned())?);
+                    json["query"] = serde_json::Value::String(line.to_owned());
+                    json
+                }
+                Err(_) => serde_json::json!({
+                    "query": String::from_utf8_lossy(raw),
+                    "line": number + 1,
+                    "error": "the line is not valid UTF-8 text; it was not searched",
+                }),
+            };
             let _ = writeln!(out, "{json}");
         }
         return Ok(ExitCode::SUCCESS);

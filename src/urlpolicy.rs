@@ -164,6 +164,26 @@ fn verdict(raw: &str, allowed_hosts: &[String]) -> Result<String, Refusal> {
     Ok(url.to_string())
 }
 
+/// A URL as it may be shown: any password in it replaced by `***`. Text that is no URL is
+/// shown up to its first `@` only, as it may hold one too.
+pub fn redact(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("***"));
+            }
+            url.to_string()
+        }
+        Err(_) => match text.rsplit_once('@') {
+            Some((_, host)) => match text.split_once("://") {
+                Some((scheme, _)) => format!("{scheme}://***@{host}"),
+                None => format!("***@{host}"),
+            },
+            None => text.to_owned(),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

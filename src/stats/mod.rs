@@ -14,7 +14,7 @@ pub mod upload;
 
 pub use event::{EndReason, Event, EventKind};
 pub use recorder::{Recorder, WriterOptions};
-pub use store::{Store, StoreError};
+pub use store::{open_or_set_aside, set_aside, Prune, Pruned, Store, StoreError};
 
 /// The report of `period` from the store at `db`.
 pub fn report_from(

@@ -9,12 +9,15 @@
 ///
 /// Years, dates and document numbers (`〔2024〕3号`) have shorter runs and are kept.
 pub fn mask(query: &str) -> String {
-    let chars: Vec<char> = query.chars().collect();
+    let original: Vec<char> = query.chars().collect();
+    // Digits written in Chinese numerals (一三八…, 〇/零, 幺 as phone numbers are read) and
+    // full-width digits count as digits.
+    let chars: Vec<char> = original.iter().copied().map(digit_of).collect();
     let mut out = String::with_capacity(query.len());
     let mut i = 0;
     while i < chars.len() {
         if !chars[i].is_ascii_digit() {
-            out.push(chars[i]);
+            out.push(original[i]);
             i += 1;
             continue;
         }
@@ -53,16 +56,51 @@ pub fn mask(query: &str) -> String {
         };
         match label {
             Some(label) => out.push_str(label),
-            None => out.extend(&chars[start..end]),
+            None => out.extend(&original[start..end]),
         }
         i = end;
     }
     out
 }
 
+/// A digit written another way (Chinese numerals, full width), as an ASCII digit; other
+/// characters as they are.
+fn digit_of(c: char) -> char {
+    match c {
+        '〇' | '零' | '０' => '0',
+        '一' | '幺' | '壹' | '１' => '1',
+        '二' | '贰' | '２' => '2',
+        '三' | '叁' | '３' => '3',
+        '四' | '肆' | '４' => '4',
+        '五' | '伍' | '５' => '5',
+        '六' | '陆' | '６' => '6',
+        '七' | '柒' | '７' => '7',
+        '八' | '捌' | '８' => '8',
+        '九' | '玖' | '９' => '9',
+        other => other,
+    }
+}
+
+/// The query as it is recorded: normalised like a search, masked while it is whole (so a cut
+/// cannot leave part of a number unmasked), then cut to the length a search uses.
+pub fn for_record(query: &str) -> String {
+    let normalized = crate::search::normalize::normalize(query);
+    let masked = mask(
+        normalized
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .as_str(),
+    );
+    masked
+        .chars()
+        .take(crate::search::plan::MAX_QUERY_CHARS)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::mask;
+    use super::{for_record, mask};
 
     fn check(input: &str, expected: &str) {
         assert_eq!(mask(input), expected, "{input}");
@@ -78,6 +116,30 @@ mod tests {
         check("138 1234 5678 查询", "[手机号] 查询");
         check("0576-88120000", "[号码]");
         check("案号2024012345678", "案号[号码]");
+    }
+
+    #[test]
+    fn numbers_in_chinese_numerals_are_masked_too() {
+        check("一三八一二三四五六七八", "[手机号]");
+        check("我的电话幺三八一二三四五六七八", "我的电话[手机号]");
+        check(
+            "身份证一一〇一〇一一九九〇〇三〇七四五七八",
+            "身份证[身份证号]",
+        );
+        check("１３８１２３４５６７８", "[手机号]");
+        check("零五七六八八一二〇〇〇〇", "[号码]");
+        // Short runs of numerals are words, not numbers.
+        check("第一二三条", "第一二三条");
+        check("二〇二四年", "二〇二四年");
+    }
+
+    #[test]
+    fn a_number_is_masked_before_the_query_is_cut() {
+        let long = format!("{}110101199003074578", "社".repeat(60));
+        let recorded = for_record(&long);
+        assert!(recorded.len() <= long.len());
+        assert!(!recorded.chars().any(|c| c.is_ascii_digit()), "{recorded}");
+        assert!(recorded.chars().count() <= crate::search::plan::MAX_QUERY_CHARS);
     }
 
     #[test]

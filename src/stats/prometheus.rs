@@ -10,6 +10,7 @@ pub fn render(
     totals: &super::store::Totals,
     content: Option<&crate::install::Record>,
     last_upload: Option<i64>,
+    unsent_dropped: u64,
 ) -> String {
     let mut out = String::new();
     let mut metric = |name: &str, kind: &str, help: &str, value: f64| {
@@ -42,6 +43,12 @@ pub fn render(
         totals.unsent as f64,
     );
     metric(
+        "kiosk_events_unsent_dropped_total",
+        "counter",
+        "Unsent events deleted because they alone passed stats.max_events (never uploaded).",
+        unsent_dropped as f64,
+    );
+    metric(
         "kiosk_content_seq",
         "gauge",
         "Seq of the installed content bundle (0: the built-in sample).",
@@ -72,7 +79,11 @@ pub fn current(
     let last_upload = store
         .meta(super::upload::LAST_UPLOAD)?
         .and_then(|v| v.parse::<i64>().ok());
-    Ok(render(&totals, content.as_ref(), last_upload))
+    let dropped = store
+        .meta(super::store::UNSENT_DROPPED)?
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    Ok(render(&totals, content.as_ref(), last_upload, dropped))
 }
 
 /// Writes the file atomically (node_exporter must never read half a file).

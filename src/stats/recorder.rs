@@ -28,6 +28,23 @@ pub struct WriterOptions {
     pub data_dir: Option<crate::datadir::DataDir>,
     /// Called with the highest seq of each batch once it is committed (tests, the bench).
     pub on_commit: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    /// Events are uploaded to a collector: unsent ones are never deleted by age.
+    pub keep_unsent: bool,
+    /// How often old events are deleted and the metrics file written.
+    pub maintain_every: Duration,
+    /// The wall clock, in milliseconds since 1970 (tests inject one; else the system's).
+    pub wall_clock: Option<Arc<dyn Fn() -> i64 + Send + Sync>>,
+}
+
+impl WriterOptions {
+    fn wall_ms(&self) -> i64 {
+        match &self.wall_clock {
+            Some(clock) => clock(),
+            None => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64),
+        }
+    }
 }
 
 impl Default for WriterOptions {
@@ -40,6 +57,9 @@ impl Default for WriterOptions {
             prometheus_file: None,
             data_dir: None,
             on_commit: None,
+            keep_unsent: false,
+            maintain_every: Duration::from_secs(60),
+            wall_clock: None,
         }
     }
 }
@@ -54,9 +74,12 @@ struct Buffer {
     flush_waiters: Vec<mpsc::Sender<()>>,
     /// The recorders are gone: write what is left and end.
     closed: bool,
+    /// Maintenance asked for now ([`Recorder::maintain_now`]).
+    maintain: bool,
 }
 
 struct Shared {
+    wall_clock: Option<Arc<dyn Fn() -> i64 + Send + Sync>>,
     terminal: String,
     seq: AtomicU64,
     ids: Mutex<IdSource>,
@@ -100,9 +123,10 @@ impl Recorder {
         terminal: &str,
         options: WriterOptions,
     ) -> Result<Recorder, StoreError> {
-        let store = Store::open(path)?;
+        let (store, _) = super::store::open_or_set_aside(path)?;
         let next = store.next_seq()?;
         let shared = Arc::new(Shared {
+            wall_clock: options.wall_clock.clone(),
             terminal: terminal.to_owned(),
             seq: AtomicU64::new(next),
             ids: Mutex::new(IdSource::new()),
@@ -111,6 +135,7 @@ impl Recorder {
                 oldest: None,
                 flush_waiters: Vec::new(),
                 closed: false,
+                maintain: false,
             }),
             wake: Condvar::new(),
             max_batch: options.max_batch,
@@ -149,15 +174,16 @@ impl Recorder {
         let shared = &self.shared.as_ref()?.0;
         // Whatever the caller did, no personal number reaches the store.
         if let EventKind::Search { query, .. } | EventKind::ResultOpened { query, .. } = &mut kind {
-            if query.bytes().any(|b| b.is_ascii_digit()) {
-                *query = super::privacy::mask(query);
-            }
+            *query = super::privacy::mask(query);
         }
         let seq = shared.seq.fetch_add(1, Ordering::SeqCst);
         let id = shared.ids.lock().ok()?.next_id();
-        let at_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let at_ms = match &shared.wall_clock {
+            Some(clock) => clock(),
+            None => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64),
+        };
         let event = Event {
             id,
             terminal: shared.terminal.clone(),
@@ -178,6 +204,16 @@ impl Recorder {
         Some(seq)
     }
 
+    /// Writes what is recorded, deletes old events and writes the metrics now, and waits for
+    /// it (the writer does this by itself every `maintain_every`).
+    pub fn maintain_now(&self) {
+        let Some(handle) = &self.shared else { return };
+        if let Ok(mut buffer) = handle.0.buffer.lock() {
+            buffer.maintain = true;
+        }
+        self.flush();
+    }
+
     /// Waits until everything recorded so far is written (at shutdown, and in tests).
     pub fn flush(&self) {
         let Some(handle) = &self.shared else { return };
@@ -193,6 +229,7 @@ impl Recorder {
 fn write_loop(mut store: Store, shared: Arc<Shared>, options: WriterOptions, path: PathBuf) {
     let mut pending: Vec<Event> = Vec::new();
     let mut next_maintenance = Instant::now();
+    let mut last_maintenance: Option<Instant> = None;
     loop {
         let (closed, waiters) = {
             let Ok(mut buffer) = shared.buffer.lock() else {
@@ -226,6 +263,9 @@ fn write_loop(mut store: Store, shared: Arc<Shared>, options: WriterOptions, pat
             }
             pending.append(&mut buffer.events);
             buffer.oldest = None;
+            if std::mem::take(&mut buffer.maintain) {
+                next_maintenance = Instant::now();
+            }
             (buffer.closed, std::mem::take(&mut buffer.flush_waiters))
         };
         if !pending.is_empty() {
@@ -246,12 +286,15 @@ fn write_loop(mut store: Store, shared: Arc<Shared>, options: WriterOptions, pat
                 }
             }
         }
+        if Instant::now() >= next_maintenance {
+            let now = Instant::now();
+            let elapsed = last_maintenance.map_or(Duration::ZERO, |t| now - t);
+            last_maintenance = Some(now);
+            next_maintenance = now + options.maintain_every;
+            maintain(&mut store, &options, elapsed);
+        }
         for done in waiters {
             let _ = done.send(());
-        }
-        if Instant::now() >= next_maintenance {
-            next_maintenance = Instant::now() + Duration::from_secs(60);
-            maintain(&mut store, &options);
         }
         if closed && pending.is_empty() {
             return;
@@ -259,11 +302,41 @@ fn write_loop(mut store: Store, shared: Arc<Shared>, options: WriterOptions, pat
     }
 }
 
-fn maintain(store: &mut Store, options: &WriterOptions) {
-    let now_ms = crate::content::unix_now() * 1000;
-    match store.prune(now_ms, options.retention_days, options.max_events) {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(deleted = n, "old statistics deleted"),
+fn maintain(store: &mut Store, options: &WriterOptions, elapsed: Duration) {
+    use super::store::{age_clock, Prune, AGE_CLOCK};
+    let previous = store
+        .meta(AGE_CLOCK)
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<i64>().ok());
+    let wall = options.wall_ms();
+    let now_ms = age_clock(previous, wall, elapsed.as_millis() as i64);
+    if now_ms < wall - 86_400_000 {
+        tracing::info!(
+            behind_days = (wall - now_ms) / 86_400_000,
+            "the wall clock is ahead of the statistics' age clock (set forward, or the terminal was off); old events are deleted as the age clock catches up"
+        );
+    }
+    if let Err(err) = store.set_meta(AGE_CLOCK, &now_ms.to_string()) {
+        tracing::warn!(cause = %err, "cannot keep the statistics' age clock");
+    }
+    // Limits the config check refuses are never used (the config falls back to the defaults);
+    // these bounds keep a library caller from deleting everything too.
+    let prune = Prune {
+        cutoff_ms: now_ms - i64::from(options.retention_days.max(1)) * 86_400_000,
+        max_events: options.max_events.max(1_000),
+        keep_unsent: options.keep_unsent,
+    };
+    match store.prune(&prune) {
+        Ok(pruned) if pruned.unsent_dropped > 0 => tracing::error!(
+            deleted = pruned.total(),
+            unsent = pruned.unsent_dropped,
+            "statistics over the size cap were deleted, some never uploaded"
+        ),
+        Ok(pruned) if pruned.total() > 0 => {
+            tracing::info!(deleted = pruned.total(), "old statistics deleted")
+        }
+        Ok(_) => {}
         Err(err) => tracing::warn!(cause = %err, "cannot delete old statistics"),
     }
     if let Some(file) = &options.prometheus_file {

@@ -38,9 +38,122 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 ];
 
+impl StoreError {
+    /// Whether the file is damaged or is no database at all (as opposed to a lock, a full disk
+    /// or a newer schema).
+    pub fn is_corrupt(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(err, _),
+                ..
+            } if matches!(
+                err.code,
+                rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+            )
+        )
+    }
+}
+
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+}
+
+/// What [`Store::prune`] may delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prune {
+    /// Events recorded before this (milliseconds since 1970) are old.
+    pub cutoff_ms: i64,
+    /// At most this many events are kept.
+    pub max_events: u64,
+    /// Events are uploaded: unsent ones are never deleted by age.
+    pub keep_unsent: bool,
+}
+
+/// What [`Store::prune`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub old: u64,
+    pub over: u64,
+    /// Unsent events deleted because they alone passed the cap (lost to the collector).
+    pub unsent_dropped: u64,
+}
+
+impl Pruned {
+    pub fn total(&self) -> u64 {
+        self.old + self.over + self.unsent_dropped
+    }
+}
+
+/// The meta keys of the age clock and of the count of unsent events dropped.
+pub const AGE_CLOCK: &str = "age_clock_ms";
+pub const UNSENT_DROPPED: &str = "unsent_dropped";
+
+/// The time that decides which events are old: it follows the wall clock, but never runs more
+/// than twice as fast as real time (`elapsed_ms`, measured on the monotonic clock since the last
+/// reading). A wall clock set years ahead therefore never makes recent events look old; a
+/// terminal that was switched off catches up at twice the speed of its running time. A wall
+/// clock set back is followed at once (it only makes fewer events old). Pure.
+pub fn age_clock(previous_ms: Option<i64>, wall_ms: i64, elapsed_ms: i64) -> i64 {
+    match previous_ms {
+        None => wall_ms,
+        Some(previous) => wall_ms.min(previous.saturating_add(2 * elapsed_ms.max(0))),
+    }
+}
+
+/// The name a damaged store is moved to: `stats.sqlite.damaged-<unix seconds>`.
+pub const DAMAGED: &str = ".damaged-";
+
+/// Opens the store; a damaged one is moved aside (with its WAL files) and a fresh one started,
+/// so statistics go on being recorded. Returns where the damaged one went, if it was.
+pub fn open_or_set_aside(path: &Path) -> Result<(Store, Option<PathBuf>), StoreError> {
+    let opened = Store::open(path).and_then(|store| {
+        // Reading the highest seq touches the table: a damaged file says so here, if not before.
+        store.next_seq().map(|_| store)
+    });
+    match opened {
+        Ok(store) => Ok((store, None)),
+        Err(err) if err.is_corrupt() => {
+            let mut aside = path.as_os_str().to_owned();
+            aside.push(format!("{DAMAGED}{}", crate::content::unix_now()));
+            let aside = PathBuf::from(aside);
+            for suffix in ["", "-wal", "-shm"] {
+                let mut from = path.as_os_str().to_owned();
+                from.push(suffix);
+                let mut to = aside.as_os_str().to_owned();
+                to.push(suffix);
+                let _ = std::fs::rename(&from, &to);
+            }
+            tracing::error!(store = %path.display(), moved_to = %aside.display(), cause = %err, "the statistics database is damaged; it was moved aside and a new one started");
+            Ok((Store::open(path)?, Some(aside)))
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// Damaged stores moved aside beside `path`, newest first.
+pub fn set_aside(path: &Path) -> Vec<PathBuf> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Vec::new();
+    };
+    let prefix = format!("{}{DAMAGED}", name.to_string_lossy());
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .is_some_and(|n| {
+                    n.starts_with(&prefix) && !n.ends_with("-wal") && !n.ends_with("-shm")
+                })
+        })
+        .collect();
+    found.sort();
+    found.reverse();
+    found
 }
 
 /// Totals for monitoring.
@@ -201,27 +314,72 @@ impl Store {
         tx.commit().map_err(&err)
     }
 
-    /// Deletes events older than `retention_days` before `now_ms`, then the oldest beyond
-    /// `max_events`. Returns how many went.
-    pub fn prune(
-        &mut self,
-        now_ms: i64,
-        retention_days: u32,
-        max_events: u64,
-    ) -> Result<u64, StoreError> {
-        let cutoff = now_ms - i64::from(retention_days) * 86_400_000;
+    /// Deletes what `prune` allows: events recorded before its cutoff, then the oldest beyond
+    /// its cap. Unsent events (when they are to be sent) are kept by age and go by count only
+    /// when they alone pass the cap; those are counted (meta `unsent_dropped`).
+    pub fn prune(&mut self, prune: &Prune) -> Result<Pruned, StoreError> {
+        let sent_only = if prune.keep_unsent {
+            "AND sent = 1"
+        } else {
+            ""
+        };
         let old = self
             .conn
-            .execute("DELETE FROM events WHERE at_ms < ?1", params![cutoff])
-            .map_err(self.err())?;
-        let over = self
-            .conn
             .execute(
-                "DELETE FROM events WHERE seq <= (SELECT max(seq) FROM events) - ?1",
-                params![max_events as i64],
+                &format!("DELETE FROM events WHERE at_ms < ?1 {sent_only}"),
+                params![prune.cutoff_ms],
             )
-            .map_err(self.err())?;
-        Ok((old + over) as u64)
+            .map_err(self.err())? as u64;
+        let cap = prune.max_events.max(1);
+        let count = |store: &Store| -> Result<u64, StoreError> {
+            store
+                .conn
+                .query_row("SELECT count(*) FROM events", [], |row| {
+                    row.get::<_, i64>(0)
+                })
+                .map(|n| n as u64)
+                .map_err(store.err())
+        };
+        let mut over = 0;
+        let mut unsent_dropped = 0;
+        let total = count(self)?;
+        if total > cap {
+            // The oldest sent (or, not uploading, any) events go first.
+            let first = if prune.keep_unsent {
+                "WHERE sent = 1"
+            } else {
+                ""
+            };
+            over += self
+                .conn
+                .execute(
+                    &format!(
+                        "DELETE FROM events WHERE seq IN (SELECT seq FROM events {first} ORDER BY seq LIMIT ?1)"
+                    ),
+                    params![(total - cap) as i64],
+                )
+                .map_err(self.err())? as u64;
+            let left = count(self)?;
+            if left > cap {
+                unsent_dropped = self
+                    .conn
+                    .execute(
+                        "DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?1)",
+                        params![(left - cap) as i64],
+                    )
+                    .map_err(self.err())? as u64;
+                let before = self
+                    .meta(UNSENT_DROPPED)?
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0);
+                self.set_meta(UNSENT_DROPPED, &(before + unsent_dropped).to_string())?;
+            }
+        }
+        Ok(Pruned {
+            old,
+            over,
+            unsent_dropped,
+        })
     }
 
     pub fn totals(&self) -> Result<Totals, StoreError> {
@@ -276,5 +434,30 @@ impl Store {
             .query_row("PRAGMA integrity_check", [], |row| row.get(0))
             .map_err(self.err())?;
         Ok(result == "ok")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::age_clock;
+
+    #[test]
+    fn the_age_clock_follows_the_wall_clock_at_most_twice_as_fast_as_real_time() {
+        let day = 86_400_000;
+        assert_eq!(age_clock(None, 1_000 * day, 0), 1_000 * day);
+        // Normal running: it is the wall clock.
+        assert_eq!(
+            age_clock(Some(1_000 * day), 1_000 * day + 60_000, 60_000),
+            1_000 * day + 60_000
+        );
+        // The wall clock set three years ahead: a minute of running moves it two minutes.
+        assert_eq!(
+            age_clock(Some(1_000 * day), 2_095 * day, 60_000),
+            1_000 * day + 120_000
+        );
+        // Set back: followed at once.
+        assert_eq!(age_clock(Some(1_000 * day), 990 * day, 60_000), 990 * day);
+        // After a restart (no running time yet) it stays where it was.
+        assert_eq!(age_clock(Some(1_000 * day), 1_060 * day, 0), 1_000 * day);
     }
 }

@@ -93,8 +93,8 @@ impl Uploader {
         let url = url::Url::parse(url.trim())
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            .ok_or_else(|| UploadError::BadUrl(without_password(url)))?;
-        let shown = without_password(url.as_str());
+            .ok_or_else(|| UploadError::BadUrl(crate::urlpolicy::redact(url)))?;
+        let shown = crate::urlpolicy::redact(url.as_str());
         if url.scheme() == "http" && !is_loopback(&url) {
             tracing::warn!(url = %shown, "statistics are uploaded without TLS; use an https address");
         }
@@ -356,16 +356,6 @@ fn answer_detail(answer: &[u8]) -> String {
 }
 
 /// `url` with any password replaced by `***` (text that is no URL is shown as it is).
-fn without_password(url: &str) -> String {
-    match url::Url::parse(url.trim()) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
-
 fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(name)) => name == "localhost",

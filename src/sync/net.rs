@@ -119,14 +119,14 @@ impl Poller {
         let url = url::Url::parse(url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"))
-            .ok_or_else(|| SyncError::BadUrl(url.to_owned()))?;
+            .ok_or_else(|| SyncError::BadUrl(crate::urlpolicy::redact(url)))?;
         let client = reqwest::Client::builder()
             .connect_timeout(timeout)
             .read_timeout(timeout)
             .user_agent(concat!("kiosk/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|err| SyncError::Connect {
-                url: url.to_string(),
+                url: crate::urlpolicy::redact(url.as_str()),
                 cause: err.to_string(),
             })?;
         Ok(Poller {
@@ -168,12 +168,12 @@ impl Poller {
     fn http_error(&self, url: &url::Url, err: reqwest::Error) -> SyncError {
         if err.is_timeout() {
             SyncError::Timeout {
-                url: url.to_string(),
+                url: crate::urlpolicy::redact(url.as_str()),
                 secs: self.timeout.as_secs(),
             }
         } else {
             SyncError::Connect {
-                url: url.to_string(),
+                url: crate::urlpolicy::redact(url.as_str()),
                 cause: root_cause(&err),
             }
         }
@@ -190,7 +190,7 @@ impl Poller {
         let (etag, body) = match fetched {
             Err(_) => {
                 return Err(SyncError::Timeout {
-                    url: self.url.to_string(),
+                    url: crate::urlpolicy::redact(self.url.as_str()),
                     secs: self.timeout.as_secs(),
                 })
             }
@@ -237,7 +237,7 @@ impl Poller {
                 Err(_) => {
                     let have = std::fs::metadata(self.part_path(&channel)).map_or(0, |m| m.len());
                     return Err(SyncError::Interrupted {
-                        url: bundle_url.to_string(),
+                        url: crate::urlpolicy::redact(bundle_url.as_str()),
                         have,
                         total: channel.size,
                     });
@@ -250,7 +250,7 @@ impl Poller {
         let data = self.data.clone();
         let trusted = self.trusted.clone();
         let site = self.site.clone();
-        let from = bundle_url.to_string();
+        let from = crate::urlpolicy::redact(bundle_url.as_str());
         let installing = file.clone();
         let mut progress = progress;
         let outcome = tokio::task::spawn_blocking(move || {
@@ -307,7 +307,7 @@ impl Poller {
         }
         if !response.status().is_success() {
             return Err(SyncError::Status {
-                url: self.url.to_string(),
+                url: crate::urlpolicy::redact(self.url.as_str()),
                 status: response.status().as_u16(),
             });
         }
@@ -324,7 +324,7 @@ impl Poller {
         match tokio::time::timeout(self.timeout, future).await {
             Ok(result) => result.map_err(|err| self.http_error(url, err)),
             Err(_) => Err(SyncError::Timeout {
-                url: url.to_string(),
+                url: crate::urlpolicy::redact(url.as_str()),
                 secs: self.timeout.as_secs(),
             }),
         }
@@ -417,13 +417,13 @@ impl Poller {
             416 => {
                 let _ = tokio::fs::remove_file(&part).await;
                 return Err(SyncError::Status {
-                    url: url.to_string(),
+                    url: crate::urlpolicy::redact(url.as_str()),
                     status: 416,
                 });
             }
             status => {
                 return Err(SyncError::Status {
-                    url: url.to_string(),
+                    url: crate::urlpolicy::redact(url.as_str()),
                     status,
                 })
             }
@@ -452,7 +452,7 @@ impl Poller {
                     let _ = file.flush().await;
                     let _ = file.sync_all().await;
                     return Err(SyncError::Interrupted {
-                        url: url.to_string(),
+                        url: crate::urlpolicy::redact(url.as_str()),
                         have: written,
                         total: channel.size,
                     });
@@ -484,7 +484,7 @@ impl Poller {
         }
         if written < channel.size {
             return Err(SyncError::Interrupted {
-                url: url.to_string(),
+                url: crate::urlpolicy::redact(url.as_str()),
                 have: written,
                 total: channel.size,
             });

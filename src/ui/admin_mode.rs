@@ -77,7 +77,7 @@ impl Kiosk {
             return false;
         };
         let pad = window.global::<AdminState>();
-        let wait = Lockout::load(&self.admin_paths().lockout).wait(crate::content::unix_now());
+        let wait = Lockout::load(&self.admin_paths().lockout).wait(&crate::admin::Now::read());
         pad.set_pad_locked(wait > 0);
         if wait > 0 {
             pad.set_pad_message(
@@ -157,7 +157,7 @@ impl Kiosk {
                 self.open_admin_page();
             }
             Ok(false) => {
-                lockout.failed(now);
+                lockout.failed(&crate::admin::Now::read());
                 lockout.save(&paths.lockout);
                 self.admin_log(
                     "pin-wrong",
@@ -458,7 +458,7 @@ fn terminal_info(kiosk: &Kiosk, lang: super::view::Lang) -> Vec<String> {
             env!("CARGO_PKG_VERSION")
         ),
     ];
-    if let Some(free) = disk_free(options.data_dir.root()) {
+    if let Some(free) = crate::install::free_space(options.data_dir.root()) {
         lines.push(format!(
             "{}{:.1} GB ({})",
             if zh { "磁盘可用：" } else { "Disk free: " },
@@ -484,6 +484,19 @@ fn terminal_info(kiosk: &Kiosk, lang: super::view::Lang) -> Vec<String> {
                 secs / 86_400,
                 secs % 86_400 / 3600,
                 secs % 3600 / 60
+            )
+        });
+    }
+    if let Some(damaged) = crate::stats::set_aside(&options.data_dir.stats_db()).first() {
+        let name = damaged
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        lines.push(if zh {
+            format!("统计数据库曾损坏，已另存为 {name}，并新建了数据库继续记录。")
+        } else {
+            format!(
+                "The statistics database was damaged; it was kept as {name} and a new one started."
             )
         });
     }
@@ -520,19 +533,6 @@ fn terminal_info(kiosk: &Kiosk, lang: super::view::Lang) -> Vec<String> {
         }
     ));
     lines
-}
-
-fn disk_free(path: &std::path::Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let mut probe = path.to_path_buf();
-    while !probe.exists() {
-        probe = probe.parent()?.to_path_buf();
-    }
-    let c_path = std::ffi::CString::new(probe.as_os_str().as_bytes()).ok()?;
-    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: a valid NUL-terminated path and a zeroed statvfs for the kernel to fill.
-    let rc = unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) };
-    (rc == 0).then(|| stat.f_bavail as u64 * stat.f_frsize as u64)
 }
 
 fn set_digits(pad: &AdminState, count: usize) {

@@ -672,10 +672,11 @@ impl Kiosk {
                             .search_sent_at
                             .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
                         let searched = super::usage::Searched {
+                            // Masked before it is cut: no part of a number is kept.
                             query: if results.blank {
                                 String::new()
                             } else {
-                                results.query.clone()
+                                crate::stats::privacy::for_record(&state.query)
                             },
                             kind: state.kind.map(|k| k.as_str().to_owned()),
                             column: state.column.clone(),

@@ -2,7 +2,7 @@
 //! restarts, retention and the size cap bound the database, migrations leave data alone, and
 //! the metrics file says what is stored.
 
-use kiosk::stats::{EventKind, Recorder, Store, WriterOptions};
+use kiosk::stats::{EventKind, Prune, Recorder, Store, WriterOptions};
 
 fn search(query: &str, results: u64) -> EventKind {
     EventKind::Search {
@@ -47,9 +47,23 @@ fn retention_and_the_size_cap_bound_the_database() {
     recorder.flush();
     let mut store = Store::open(&db).unwrap();
     let now = kiosk::content::unix_now() * 1000;
+    let prune = |cutoff_ms, max_events| Prune {
+        cutoff_ms,
+        max_events,
+        keep_unsent: false,
+    };
     // Nothing is older than a day; a cap of 20 keeps the newest 20.
-    assert_eq!(store.prune(now, 1, 1_000).unwrap(), 0);
-    assert_eq!(store.prune(now, 1, 20).unwrap(), 30);
+    assert_eq!(
+        store
+            .prune(&prune(now - 86_400_000, 1_000))
+            .unwrap()
+            .total(),
+        0
+    );
+    assert_eq!(
+        store.prune(&prune(now - 86_400_000, 20)).unwrap().total(),
+        30
+    );
     let seqs: Vec<u64> = store
         .events_between(0, i64::MAX)
         .unwrap()
@@ -58,7 +72,13 @@ fn retention_and_the_size_cap_bound_the_database() {
         .collect();
     assert_eq!(seqs, (31..=50).collect::<Vec<_>>());
     // A day later everything has aged out.
-    assert_eq!(store.prune(now + 2 * 86_400_000, 1, 1_000).unwrap(), 20);
+    assert_eq!(
+        store
+            .prune(&prune(now + 86_400_000, 1_000))
+            .unwrap()
+            .total(),
+        20
+    );
     assert_eq!(store.totals().unwrap().events, 0);
 }
 
@@ -170,4 +190,157 @@ fn the_report_command_writes_every_format() {
     assert!(std::fs::metadata(dir.path().join("r.xlsx")).unwrap().len() > 1000);
     let bad = kiosk(&["stats", "report", "--from", "2026-02-30"]);
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// A recorder whose wall clock the test sets (milliseconds since 1970).
+fn recorder_at(
+    db: &std::path::Path,
+    clock: &std::sync::Arc<std::sync::atomic::AtomicI64>,
+    keep_unsent: bool,
+) -> Recorder {
+    let clock = clock.clone();
+    let options = WriterOptions {
+        keep_unsent,
+        retention_days: 30,
+        wall_clock: Some(std::sync::Arc::new(move || {
+            clock.load(std::sync::atomic::Ordering::SeqCst)
+        })),
+        ..WriterOptions::default()
+    };
+    Recorder::start(db, "t1", options).unwrap()
+}
+
+const DAY_MS: i64 = 86_400_000;
+const NOW_MS: i64 = 1_790_000_000_000;
+
+#[test]
+fn a_clock_set_years_ahead_deletes_nothing_recent() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    for keep_unsent in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("stats.sqlite");
+        let clock = std::sync::Arc::new(AtomicI64::new(NOW_MS));
+        let recorder = recorder_at(&db, &clock, keep_unsent);
+        for i in 0..10 {
+            recorder.record(search("社保", i));
+        }
+        recorder.maintain_now();
+        clock.store(NOW_MS + 3 * 365 * DAY_MS, Ordering::SeqCst);
+        recorder.record(search("医保", 1));
+        recorder.maintain_now();
+        assert_eq!(
+            Store::open(&db).unwrap().totals().unwrap().events,
+            11,
+            "keep_unsent {keep_unsent}"
+        );
+        // Real time passing still ages events out (the age clock runs at most twice as fast).
+        drop(recorder);
+    }
+}
+
+#[test]
+fn events_recorded_with_a_clock_years_behind_survive_its_correction() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("stats.sqlite");
+    let clock = std::sync::Arc::new(AtomicI64::new(NOW_MS - 5 * 365 * DAY_MS));
+    let recorder = recorder_at(&db, &clock, false);
+    for i in 0..10 {
+        recorder.record(search("公积金", i));
+    }
+    recorder.maintain_now();
+    clock.store(NOW_MS, Ordering::SeqCst);
+    recorder.maintain_now();
+    drop(recorder);
+    // And across a restart, with the clock right.
+    let recorder = recorder_at(&db, &clock, false);
+    recorder.maintain_now();
+    assert_eq!(Store::open(&db).unwrap().totals().unwrap().events, 10);
+}
+
+#[test]
+fn unsent_events_are_never_deleted_by_age_and_only_past_the_cap_with_a_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("stats.sqlite");
+    let recorder = Recorder::start(&db, "t1", WriterOptions::default()).unwrap();
+    for i in 0..30 {
+        recorder.record(search("低保", i));
+    }
+    recorder.flush();
+    drop(recorder);
+    let mut store = Store::open(&db).unwrap();
+    let ids: Vec<String> = store
+        .unsent(10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    store.mark_sent(&ids).unwrap();
+    let future = kiosk::content::unix_now() * 1000 + 1000 * DAY_MS;
+    let pruned = store
+        .prune(&Prune {
+            cutoff_ms: future,
+            max_events: 1_000,
+            keep_unsent: true,
+        })
+        .unwrap();
+    assert_eq!((pruned.old, pruned.unsent_dropped), (10, 0));
+    assert_eq!(store.totals().unwrap().unsent, 20);
+    // Past the cap, unsent events go too, oldest first, and are counted.
+    let pruned = store
+        .prune(&Prune {
+            cutoff_ms: future,
+            max_events: 5,
+            keep_unsent: true,
+        })
+        .unwrap();
+    assert_eq!(pruned.unsent_dropped, 15);
+    assert_eq!(store.meta("unsent_dropped").unwrap().as_deref(), Some("15"));
+    let metrics = kiosk::stats::prometheus::current(&store, None).unwrap();
+    assert!(
+        metrics.contains("kiosk_events_unsent_dropped_total 15"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn limits_of_zero_never_delete_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("stats.sqlite");
+    let recorder = Recorder::start(&db, "t1", WriterOptions::default()).unwrap();
+    for i in 0..20 {
+        recorder.record(search("户籍", i));
+    }
+    recorder.flush();
+    drop(recorder);
+    let options = WriterOptions {
+        retention_days: 0,
+        max_events: 0,
+        ..WriterOptions::default()
+    };
+    let recorder = Recorder::start(&db, "t1", options).unwrap();
+    recorder.maintain_now();
+    drop(recorder);
+    assert_eq!(Store::open(&db).unwrap().totals().unwrap().events, 20);
+}
+
+#[test]
+fn a_damaged_store_is_set_aside_and_a_new_one_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("stats.sqlite");
+    std::fs::write(
+        &db,
+        b"this is not a database, it was damaged by a power cut".repeat(100),
+    )
+    .unwrap();
+    let recorder = Recorder::start(&db, "t1", WriterOptions::default()).unwrap();
+    assert!(recorder.is_enabled());
+    recorder.record(search("居住证", 1));
+    recorder.flush();
+    assert_eq!(Store::open(&db).unwrap().totals().unwrap().searches, 1);
+    let aside = kiosk::stats::set_aside(&db);
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert!(std::fs::read(&aside[0])
+        .unwrap()
+        .starts_with(b"this is not a database"));
 }
