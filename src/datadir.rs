@@ -73,6 +73,57 @@ impl DataDir {
         let dir = self.current_content();
         dir.join(crate::source::SITE_FILE).is_file().then_some(dir)
     }
+
+    /// Run as root on a data directory that belongs to another user (`sudo kiosk bundle
+    /// install` on a terminal, whose service runs as the user `kiosk`): gives everything in it
+    /// to that user, so the service can still use what root made (the index's lock file, a new
+    /// release, the statistics). Does nothing otherwise. Returns how many entries changed.
+    pub fn hand_over(&self) -> usize {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return 0;
+        }
+        let Ok(meta) = std::fs::metadata(&self.root) else {
+            return 0;
+        };
+        let (uid, gid) = (meta.uid(), meta.gid());
+        if uid == 0 {
+            return 0;
+        }
+        fn walk(dir: &Path, uid: u32, gid: u32, changed: &mut usize) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                    continue;
+                };
+                if meta.uid() != uid || meta.gid() != gid {
+                    match std::os::unix::fs::lchown(&path, Some(uid), Some(gid)) {
+                        Ok(()) => *changed += 1,
+                        Err(err) => {
+                            tracing::warn!(file = %path.display(), cause = %err, "cannot give the file to the data directory's owner")
+                        }
+                    }
+                }
+                if meta.is_dir() {
+                    walk(&path, uid, gid, changed);
+                }
+            }
+        }
+        let mut changed = 0;
+        walk(&self.root, uid, gid, &mut changed);
+        if changed > 0 {
+            tracing::info!(
+                changed,
+                uid,
+                "files made as root were given to the data directory's owner"
+            );
+        }
+        changed
+    }
 }
 
 /// Which content a command works on, and why.

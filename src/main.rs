@@ -532,6 +532,18 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         tracing::warn!(config = %file.display(), "{warning}");
     }
     let data_dir = DataDir::resolve(cli.data_dir.as_deref(), &loaded_config.config);
+    let result = command_in(command, &loaded_config, &data_dir);
+    // What root made in a terminal's data directory goes to its owner, the service's user.
+    data_dir.hand_over();
+    result
+}
+
+fn command_in(
+    command: Command,
+    loaded_config: &kiosk::config::LoadedConfig,
+    data_dir: &DataDir,
+) -> Result<ExitCode, Failure> {
+    let data_dir = data_dir.clone();
     match command {
         Command::Check { src } => {
             let loaded = load(&src)?;

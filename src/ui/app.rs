@@ -1847,6 +1847,7 @@ impl Kiosk {
                 app.set_page(Page::Column);
             }
             Screen::Item { id, page } => {
+                super::panic_point("show-item");
                 let Some(content) = content else { return };
                 let Some(item) = content.item(&id) else {
                     tracing::warn!(item = %id, "no such item");

@@ -16,6 +16,14 @@ pub mod worker;
 pub use app::{Kiosk, KioskOptions};
 
 /// Opens the kiosk window and runs until it is closed.
+/// Panics when `KIOSK_PANICPOINT` names `name`: how tests check that a panic in a screen
+/// command or a worker job never takes the screen down (like the installer's failpoints).
+pub fn panic_point(name: &str) {
+    if std::env::var_os("KIOSK_PANICPOINT").is_some_and(|point| point == name) {
+        panic!("panic point {name} reached");
+    }
+}
+
 /// Why the window cannot open, in words for the person at the keyboard: without a display
 /// Slint's own message ("No backends configured") says nothing of what to do.
 fn window_error(cause: &str) -> String {

@@ -233,6 +233,7 @@ fn handle(job: Job, index: &mut Option<SearchIndex>, events: &Sender<AppEvent>) 
             let _ = events.send(AppEvent::Exported(outcome));
         }
         Job::Codes { key, payloads } => {
+            super::panic_point("encode-qr");
             let codes = payloads
                 .iter()
                 .map(|payload| crate::qr::encode(payload))

@@ -29,6 +29,12 @@ pub enum Fault {
     /// Read and handle the request (a POST handler runs) and never answer (until the server is
     /// dropped).
     Stall,
+    /// Answer normally, but send the body one byte every `every_ms` milliseconds (until the
+    /// server is dropped).
+    Drip { every_ms: u64 },
+    /// Answer normally with the whole body, but announce `extra` more bytes in
+    /// `Content-Length` than it has, then close the connection.
+    LongerLength { extra: usize },
 }
 
 /// What a POST handler answers.
@@ -316,7 +322,11 @@ fn serve(mut stream: TcpStream, shared: &Shared) {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     if status != 304 {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        let extra = match fault {
+            Some(Fault::LongerLength { extra }) => extra,
+            _ => 0,
+        };
+        head.push_str(&format!("Content-Length: {}\r\n", body.len() + extra));
     }
     head.push_str("Connection: close\r\n\r\n");
     let sent = match fault {
@@ -324,6 +334,19 @@ fn serve(mut stream: TcpStream, shared: &Shared) {
         _ if request.method == "HEAD" => &[],
         _ => &body[..],
     };
+    if let Some(Fault::Drip { every_ms }) = fault {
+        if stream.write_all(head.as_bytes()).is_err() {
+            return;
+        }
+        for byte in sent {
+            if shared.inner.lock().unwrap().stopped || stream.write_all(&[*byte]).is_err() {
+                return;
+            }
+            let _ = stream.flush();
+            std::thread::sleep(Duration::from_millis(every_ms));
+        }
+        return;
+    }
     if stream.write_all(head.as_bytes()).is_err() || stream.write_all(sent).is_err() {
         return;
     }

@@ -171,6 +171,129 @@ fn the_kiosk_screen_as_a_visitor_uses_it() {
     a_visitor_session_records_exactly_these_events();
     the_admin_opens_with_the_gesture_and_pin_rolls_back_and_leaves();
     a_usb_stick_installs_with_progress_on_screen_and_a_bad_one_is_refused();
+    a_panic_in_a_command_or_a_job_becomes_a_calm_message();
+    a_long_body_is_read_page_by_page();
+}
+
+fn a_panic_in_a_command_or_a_job_becomes_a_calm_message() {
+    let screen = start();
+    let open_a_guide = |screen: &Screen| {
+        screen.tap("搜索框");
+        screen
+            .window
+            .global::<SearchAdapter>()
+            .invoke_edited("营业执照".into());
+        screen.settle();
+        screen.tap("企业设立登记（营业执照）");
+    };
+    // Showing the item fails: the visitor is back home, told calmly, and the screen works.
+    std::env::set_var("KIOSK_PANICPOINT", "show-item");
+    open_a_guide(&screen);
+    std::env::remove_var("KIOSK_PANICPOINT");
+    assert_eq!(screen.page(), Page::Home);
+    let banner = screen.window.global::<AppState>().get_banner().to_string();
+    assert!(banner.contains("抱歉"), "{banner}");
+    assert!(!banner.contains("panic"), "{banner}");
+    open_a_guide(&screen);
+    assert_eq!(screen.page(), Page::Item);
+    // Encoding the item's QR codes fails on the worker: the item shows without them, and
+    // search is not reported as unavailable.
+    screen.tap("首页");
+    let screen = start();
+    std::env::set_var("KIOSK_PANICPOINT", "encode-qr");
+    open_a_guide(&screen);
+    std::env::remove_var("KIOSK_PANICPOINT");
+    assert_eq!(screen.page(), Page::Item);
+    let item = screen.window.global::<ItemAdapter>().get_item();
+    assert_eq!(item.codes.row_count(), 0, "no code, and no code waiting");
+    assert!(screen.window.global::<SearchAdapter>().get_ready());
+    let banner = screen.window.global::<AppState>().get_banner().to_string();
+    assert!(!banner.contains("检索暂时不可用"), "{banner}");
+    // Ticks go on (the countdown, the clock): nothing was left borrowed or stuck.
+    screen.kiosk.second_passed();
+    screen.tap("首页");
+    assert_eq!(screen.page(), Page::Home);
+}
+
+fn a_long_body_is_read_page_by_page() {
+    let data = tempfile::tempdir().unwrap();
+    let source = data.path().join("source");
+    copy_dir(&sample_dir(), &source);
+    let body: String = (0..4000)
+        .map(|i| format!("第{i}段。本段为很长的政府信息公开正文的一部分。\n\n"))
+        .collect();
+    let rows: String = (0..5000)
+        .map(|i| format!("| {i} | 张{i} | 1000元 |\n"))
+        .collect();
+    let item = serde_json::json!({
+        "id": "long-1", "kind": "notice", "column": "tzgg", "title": "关于发放补贴的公示",
+        "date": "2026-11-01",
+        "body": format!("{body}| 序号 | 姓名 | 金额 |\n|---|---|---|\n{rows}"),
+        "doc_number": "青".repeat(10) + &"1".repeat(3000),
+    });
+    std::fs::write(source.join("items/long.jsonl"), format!("{item}\n")).unwrap();
+    let options = KioskOptions {
+        source: Some(source),
+        data_dir: DataDir::new(data.path().join("data")),
+        idle_timeout: IDLE_TIMEOUT,
+        idle_countdown: 10,
+        utc_offset_minutes: 480,
+        english: false,
+        terminal_id: "hall-1".into(),
+        sync: None,
+        recorder: Default::default(),
+        admin_pin_file: "/nonexistent/admin-pin".into(),
+        schedule: Default::default(),
+    };
+    let screen = start_with(data, options);
+    screen.kiosk.open_item("long-1");
+    screen.settle();
+    let item = screen.window.global::<ItemAdapter>().get_item();
+    assert!(item.pages > 3, "{} pages", item.pages);
+    assert_eq!(item.page, 1);
+    assert!(item.first_page && item.has_rows);
+    let pages = item.pages;
+    let mut paragraphs = 0;
+    let mut rows = 0;
+    let mut notes = Vec::new();
+    for page in 1..=pages {
+        let item = screen.window.global::<ItemAdapter>().get_item();
+        assert_eq!(item.page, page);
+        assert!(item.blocks.row_count() <= kiosk::fit::PAGE_BLOCKS);
+        for block in item.blocks.iter() {
+            match block.kind.as_str() {
+                "paragraph" => paragraphs += 1,
+                "row" if !block.header => rows += 1,
+                "note" => notes.push(block.text),
+                _ => {}
+            }
+        }
+        if page < pages {
+            screen.window.global::<ItemAdapter>().invoke_next_page();
+            screen.settle();
+        }
+    }
+    assert_eq!(paragraphs, 4000, "every paragraph is on a page");
+    assert_eq!(
+        rows,
+        kiosk::fit::TABLE_ROWS,
+        "the table shows its first rows"
+    );
+    assert_eq!(notes.len(), 1, "with a note about the rest");
+    // The pager is under the body: a visitor reaches it by scrolling (here, a tall window).
+    screen
+        .window
+        .window()
+        .set_size(slint::PhysicalSize::new(1080, 20_000));
+    screen.settle();
+    screen.tap("上一页");
+    let item = screen.window.global::<ItemAdapter>().get_item();
+    assert_eq!(item.page, pages - 1);
+    assert!(!item.has_rows, "the metadata is on the first page only");
+    screen
+        .window
+        .window()
+        .set_size(slint::PhysicalSize::new(1920, 1080));
 }
 
 fn typing_pinyin_on_the_keyboard_finds_the_business_licence_guide() {
@@ -810,6 +933,7 @@ fn the_admin_opens_with_the_gesture_and_pin_rolls_back_and_leaves() {
     let mut lock: kiosk::admin::Lockout =
         serde_json::from_slice(&std::fs::read(&lock_file).unwrap()).unwrap();
     lock.locked_until = 0;
+    lock.boot = None;
     std::fs::write(&lock_file, serde_json::to_vec(&lock).unwrap()).unwrap();
     screen.tap("取消");
     screen.press_corner(Duration::from_millis(3200));
