@@ -353,29 +353,7 @@ fn install_locked(
 
     // 4. Load it and build its index (into the index folder the screen will open).
     report(Step::Index, 0.0);
-    let loaded = crate::source::load(&source).map_err(|err| match err {
-        crate::source::SourceError::Io { path, source } => InstallError::Io { path, source },
-        other => InstallError::Content(other.to_string()),
-    })?;
-    if loaded.errors() > 0 {
-        return Err(InstallError::Content(format!(
-            "{} error(s), first: {}",
-            loaded.errors(),
-            loaded
-                .problems
-                .iter()
-                .find(|p| p.severity == crate::source::Severity::Error)
-                .map(ToString::to_string)
-                .unwrap_or_default()
-        )));
-    }
-    if loaded.content.items.len() != manifest.item_count {
-        return Err(InstallError::Content(format!(
-            "{} items loaded, the manifest says {}",
-            loaded.content.items.len(),
-            manifest.item_count
-        )));
-    }
+    let loaded = check_content(&source, manifest)?;
     let index =
         SearchIndex::open_or_build(&source, &data.index_dir()).map_err(InstallError::Index)?;
     failpoint("indexed");
@@ -438,6 +416,39 @@ fn install_locked(
     attempt.end(data);
     tracing::info!(seq = record.seq, version = %record.version, from = %record.from, "content installed");
     Ok(record)
+}
+
+/// Loads an unpacked bundle's content source as the terminal would show it: it must load
+/// without errors (the same rules as `kiosk check`, limits included) and hold the items its
+/// manifest says. Used by the install and by `kiosk bundle verify`.
+pub fn check_content(
+    source: &Path,
+    manifest: &bundle::Manifest,
+) -> Result<crate::source::Loaded, InstallError> {
+    let loaded = crate::source::load(source).map_err(|err| match err {
+        crate::source::SourceError::Io { path, source } => InstallError::Io { path, source },
+        other => InstallError::Content(other.to_string()),
+    })?;
+    if loaded.errors() > 0 {
+        return Err(InstallError::Content(format!(
+            "{} error(s), first: {}",
+            loaded.errors(),
+            loaded
+                .problems
+                .iter()
+                .find(|p| p.severity == crate::source::Severity::Error)
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        )));
+    }
+    if loaded.content.items.len() != manifest.item_count {
+        return Err(InstallError::Content(format!(
+            "{} items loaded, the manifest says {}",
+            loaded.content.items.len(),
+            manifest.item_count
+        )));
+    }
+    Ok(loaded)
 }
 
 /// The bundle must be for this terminal's site and newer than anything installed before.

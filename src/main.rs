@@ -1046,9 +1046,16 @@ fn bundle(
             // Unpack into a scratch folder too: the check a terminal makes before installing.
             let scratch = std::env::temp_dir().join(format!("kiosk-verify-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&scratch);
-            let unpacked = bundle::unpack(&file, &verified, &scratch, &mut |_| {});
+            let unpacked = bundle::unpack(&file, &verified, &scratch, &mut |_| {})
+                .map_err(refused)
+                .and_then(|()| {
+                    // And load it: what a terminal would refuse after unpacking, refused here.
+                    install::check_content(&scratch, &verified.manifest)
+                        .map(drop)
+                        .map_err(install_failed)
+                });
             let _ = std::fs::remove_dir_all(&scratch);
-            unpacked.map_err(refused)?;
+            unpacked?;
             let m = &verified.manifest;
             let _ = writeln!(
                 out,

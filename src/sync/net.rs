@@ -85,6 +85,8 @@ pub struct Poller {
     /// Taken for the install only, never while downloading (the sync thread's USB installs
     /// take it too, so a slow network never makes a stick wait).
     installing: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// The fixed part of a download's deadline ([`DOWNLOAD_DEADLINE`]).
+    deadline: Duration,
 }
 
 /// A download may take this long, plus a second for every [`DOWNLOAD_RATE`] bytes; then it
@@ -92,9 +94,9 @@ pub struct Poller {
 pub const DOWNLOAD_DEADLINE: Duration = Duration::from_secs(600);
 pub const DOWNLOAD_RATE: u64 = 32 * 1024;
 
-/// The overall deadline of a download of `size` bytes.
-pub fn download_deadline(size: u64) -> Duration {
-    DOWNLOAD_DEADLINE + Duration::from_secs(size / DOWNLOAD_RATE)
+/// The overall deadline of a download of `size` bytes, `base` being its fixed part.
+pub fn download_deadline(base: Duration, size: u64) -> Duration {
+    base + Duration::from_secs(size / DOWNLOAD_RATE)
 }
 
 /// What is remembered between polls, in `staging/download.state`.
@@ -137,7 +139,14 @@ impl Poller {
             trusted,
             site,
             installing: None,
+            deadline: DOWNLOAD_DEADLINE,
         })
+    }
+
+    /// Sets the fixed part of the download deadline (tests).
+    pub fn with_download_deadline(mut self, base: Duration) -> Poller {
+        self.deadline = base;
+        self
     }
 
     /// Shares the install lock of the sync thread.
@@ -228,7 +237,7 @@ impl Poller {
         let bundle_url = self.url.join(&channel.bundle).map_err(|_| {
             SyncError::Channel(format!("it names a bad bundle address {}", channel.bundle))
         })?;
-        let deadline = download_deadline(channel.size);
+        let deadline = download_deadline(self.deadline, channel.size);
         let file =
             match tokio::time::timeout(deadline, self.download(&bundle_url, &channel, &mut state))
                 .await

@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod corpus;
 mod crash;
+mod hostile;
 mod http;
 mod loader;
 mod network;
