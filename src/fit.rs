@@ -152,6 +152,35 @@ pub fn line(text: &str, max: usize) -> String {
     breakable(&clean(text, max, false).0).into_owned()
 }
 
+/// The room left on a page for the entries of a list (a guide's materials, its steps, an
+/// item's attachments), in columns: entries are shown while they fit, and `cut` says that some
+/// were left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Room {
+    left: usize,
+    pub cut: bool,
+}
+
+impl Room {
+    pub fn new(budget: usize) -> Room {
+        Room {
+            left: budget,
+            cut: false,
+        }
+    }
+
+    /// Takes room for an entry of `width` columns, if there is room left.
+    pub fn take(&mut self, width: usize) -> bool {
+        let cost = width + BLOCK_COST;
+        if self.cut || cost > self.left {
+            self.cut = true;
+            return false;
+        }
+        self.left -= cost;
+        true
+    }
+}
+
 /// One piece of a body as the screen shows it: what a block becomes once fitted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece {

@@ -329,6 +329,35 @@ enum BenchCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// A scripted visitor opens every item and every page of the content on the real screen
+    /// (headless, software-rendered) in this one process: peak memory and the slowest page
+    Soak {
+        /// The content source [default: ../shared/corpora/hebei-gov when present, else the
+        /// sample hall]
+        #[arg(long, value_name = "DIR")]
+        source: Option<PathBuf>,
+        /// Add this many generated hostile items to it
+        #[arg(long, default_value_t = 0)]
+        hostile: usize,
+        /// Seed of the hostile items
+        #[arg(long, default_value_t = kiosk::bench::DEFAULT_SEED)]
+        seed: u64,
+        /// The screen, as WIDTHxHEIGHT
+        #[arg(long, default_value = "1920x1080", value_parser = parse_size)]
+        size: (u32, u32),
+        /// In elder mode
+        #[arg(long)]
+        elder: bool,
+        /// Only the first, second and last page of each item
+        #[arg(long)]
+        ends_only: bool,
+        /// Print the figures as JSON
+        #[arg(long)]
+        json: bool,
+        /// Also write the figures into FILE (between its `kiosk bench soak` marks)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// (Run by `bench startup`.) Show the screen headless in this fresh process and report
     /// its first frame, readiness and keystrokes as JSON lines
     Probe {
@@ -843,20 +872,92 @@ fn bench(command: BenchCommand) -> Result<ExitCode, Failure> {
             print!("{figures}");
             if let Some(file) = out {
                 let text = std::fs::read_to_string(&file).unwrap_or_default();
-                let (begin, end) = (
-                    "<!-- kiosk bench startup: begin -->",
-                    "<!-- kiosk bench startup: end -->",
-                );
-                let spliced = match (text.find(begin), text.find(end)) {
-                    (Some(a), Some(b)) if a < b => {
-                        format!("{}{begin}\n{figures}{}", &text[..a], &text[b..])
-                    }
-                    _ => format!("{text}\n{begin}\n{figures}{end}\n"),
-                };
+                let spliced = kiosk::bench::report::splice_named(&text, "startup", &figures);
                 std::fs::write(&file, spliced)
                     .map_err(|err| Failure(3, format!("cannot write {}: {err}", file.display())))?;
             }
             Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Soak {
+            source,
+            hostile,
+            seed,
+            size,
+            elder,
+            ends_only,
+            json,
+            out,
+        } => {
+            use kiosk::bench::soak;
+            let source = source.unwrap_or_else(|| {
+                let shared = PathBuf::from("../shared/corpora/hebei-gov");
+                if shared.join("site.toml").is_file() {
+                    shared
+                } else {
+                    kiosk::datadir::resolve_content(None, &DataDir::new("/nonexistent"))
+                        .map(|origin| origin.path().to_path_buf())
+                        .unwrap_or_default()
+                }
+            });
+            let work = soak::work_dir();
+            let content = work.join("source");
+            soak::prepare(&source, &content, hostile, seed)
+                .map_err(|err| Failure(3, format!("cannot prepare {}: {err}", source.display())))?;
+            let options = kiosk_options(
+                Some(content.clone()),
+                &Config::default(),
+                DataDir::new(work.join("data")),
+            );
+            let soak_options = kiosk::ui::soak::SoakOptions {
+                width: size.0,
+                height: size.1,
+                elder,
+                all_pages: !ends_only,
+            };
+            let figures = kiosk::ui::soak::run(options, &soak_options, &mut |n, of| {
+                if n % 100 == 0 {
+                    eprintln!("kiosk bench soak: item {n} of {of}");
+                }
+            });
+            let _ = std::fs::remove_dir_all(&work);
+            let figures = figures.map_err(|err| Failure(5, err))?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&figures).expect("figures serialise")
+                );
+            } else {
+                let label = format!(
+                    "{}{}",
+                    source
+                        .file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                    if hostile > 0 {
+                        format!(" + {hostile} hostile items")
+                    } else {
+                        String::new()
+                    }
+                );
+                let command = std::iter::once("kiosk".to_owned())
+                    .chain(std::env::args().skip(1))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let report = soak::render(&figures, &label, &command, size);
+                print!("{report}");
+                if let Some(file) = out {
+                    let text = std::fs::read_to_string(&file).unwrap_or_default();
+                    std::fs::write(
+                        &file,
+                        kiosk::bench::report::splice_named(&text, "soak", &report),
+                    )
+                    .map_err(|err| Failure(3, format!("cannot write {}: {err}", file.display())))?;
+                }
+            }
+            Ok(if figures.failures.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         BenchCommand::Probe {
             source,

@@ -38,9 +38,16 @@ pub fn encode(text: &str) -> Option<QrModules> {
     Some(QrModules { size, dark })
 }
 
-/// Whether text fits a readable code.
+/// No text longer than this fits a code of [`MAX_QR_VERSION`] at level M, whatever its mode
+/// (numeric mode holds the most: 1,600 digits).
+const MAX_PAYLOAD_BYTES: usize = 1_700;
+
+/// Whether text fits a readable code: the encoder's choice of segments and version alone,
+/// without drawing the code (cheap, so a checklist can be shortened to fit).
 pub fn fits(text: &str) -> bool {
-    encode(text).is_some()
+    text.len() <= MAX_PAYLOAD_BYTES
+        && qrcode::bits::encode_auto(text.as_bytes(), EcLevel::M)
+            .is_ok_and(|bits| matches!(bits.version(), Version::Normal(v) if v <= MAX_QR_VERSION))
 }
 
 impl QrModules {

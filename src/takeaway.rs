@@ -9,6 +9,9 @@ use crate::urlpolicy::Link;
 /// on a 21.5-inch 1080p screen at 6 pixels a module, which a phone reads at arm's length).
 pub const MAX_QR_VERSION: i16 = 20;
 
+/// Attachments with a QR code of their own, at most.
+pub const ATTACHMENT_CODES: usize = 8;
+
 /// What a code carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -65,7 +68,9 @@ pub fn takeaways(item: &Item) -> Vec<Takeaway> {
             pair("扫码网上办理", "Scan to apply online"),
         );
     }
-    for (i, attachment) in item.attachments.iter().enumerate() {
+    // The first attachments have codes of their own; the rest are on the page the first code
+    // opens (a row of hundreds of codes to choose from helps nobody, and each costs work).
+    for (i, attachment) in item.attachments.iter().enumerate().take(ATTACHMENT_CODES) {
         let caption = (
             format!("扫码下载：{}", attachment.name),
             format!("Scan to download: {}", attachment.name),
@@ -175,23 +180,44 @@ pub fn checklist(title: &str, guide: &Guide, fits: &dyn Fn(&str) -> bool) -> (St
             return (candidate, true);
         }
     }
-    for keep in (1..materials_short.len()).rev() {
-        let candidate = build(
+    // As many materials as fit (fewer always fit better): found by halving, so a guide with
+    // hundreds of materials costs a handful of tries.
+    let with = |keep: usize| {
+        build(
             &materials_short[..keep],
             false,
             true,
             materials_short.len() - keep,
-        );
-        if fits(&candidate) {
-            return (candidate, true);
-        }
+        )
+    };
+    if let Some(keep) = largest(1, materials_short.len().saturating_sub(1), |k| {
+        fits(&with(k))
+    }) {
+        return (with(keep), true);
     }
     // Even one material is too long: the title and where to ask, cut to fit.
-    let mut text = build(&[], false, true, materials_short.len());
-    while !text.is_empty() && !fits(&text) {
-        text.pop();
+    let text = build(&[], false, true, materials_short.len());
+    let chars: Vec<char> = text.chars().collect();
+    let prefix = |n: usize| chars[..n].iter().collect::<String>();
+    let keep = largest(0, chars.len(), |n| fits(&prefix(n))).unwrap_or(0);
+    (prefix(keep), true)
+}
+
+/// The largest `n` in `lo..=hi` for which `holds` (true up to some point, false after it).
+fn largest(lo: usize, hi: usize, holds: impl Fn(usize) -> bool) -> Option<usize> {
+    if lo > hi || !holds(lo) {
+        return None;
     }
-    (text, true)
+    let (mut yes, mut no) = (lo, hi + 1);
+    while no - yes > 1 {
+        let mid = yes + (no - yes) / 2;
+        if holds(mid) {
+            yes = mid;
+        } else {
+            no = mid;
+        }
+    }
+    Some(yes)
 }
 
 #[cfg(test)]

@@ -8,9 +8,11 @@
 
 pub mod corpus;
 pub mod fts5;
+pub mod hostile;
 pub mod queries;
 pub mod record;
 pub mod report;
+pub mod soak;
 pub mod startup;
 
 use std::io::{BufRead, BufReader, Write};

@@ -492,15 +492,29 @@ pub fn render(report: &Report) -> String {
 /// The new contents of the report file: the rendered figures between the marks of `existing`
 /// (keeping everything around them), or a new file with just the figures.
 pub fn splice(existing: Option<&str>, figures: &str) -> String {
-    let block = format!("{BEGIN_MARK}\n{figures}{END_MARK}\n");
-    if let Some(text) = existing {
-        if let (Some(begin), Some(end)) = (text.find(BEGIN_MARK), text.find(END_MARK)) {
-            if begin < end {
-                let after = &text[end + END_MARK.len()..];
-                let after = after.strip_prefix('\n').unwrap_or(after);
-                return format!("{}{block}{after}", &text[..begin]);
-            }
+    match existing {
+        Some(text) if text.contains(BEGIN_MARK) => splice_named(text, "", figures),
+        _ => format!("# Performance\n\n{BEGIN_MARK}\n{figures}{END_MARK}\n"),
+    }
+}
+
+/// `text` with `figures` between the marks of the benchmark `name` (`<!-- kiosk bench NAME:
+/// begin -->` … `end -->`; `""` for the search benchmark), or added at its end with the marks.
+pub fn splice_named(text: &str, name: &str, figures: &str) -> String {
+    let name = if name.is_empty() {
+        String::new()
+    } else {
+        format!(" {name}")
+    };
+    let begin = format!("<!-- kiosk bench{name}: begin -->");
+    let end = format!("<!-- kiosk bench{name}: end -->");
+    let block = format!("{begin}\n{figures}{end}\n");
+    if let (Some(a), Some(b)) = (text.find(&begin), text.find(&end)) {
+        if a < b {
+            let after = &text[b + end.len()..];
+            let after = after.strip_prefix('\n').unwrap_or(after);
+            return format!("{}{block}{after}", &text[..a]);
         }
     }
-    format!("# Performance\n\n{block}")
+    format!("{text}\n{block}")
 }

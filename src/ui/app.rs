@@ -120,6 +120,8 @@ struct State {
     content_seq: Option<u64>,
     /// Seconds before a passing message leaves the banner.
     banner_clears_in: Option<u32>,
+    /// The body pages of the item last shown.
+    item_pages: Option<(String, Rc<Vec<Vec<crate::fit::Piece>>>)>,
 }
 
 pub(super) struct Inner {
@@ -232,6 +234,7 @@ impl Kiosk {
             shown_code: None,
             content_seq: None,
             banner_clears_in: None,
+            item_pages: None,
         };
         let inner = Rc::new(Inner {
             window: window.as_weak(),
@@ -978,10 +981,9 @@ impl Kiosk {
         let mut state = self.inner.state.borrow_mut();
         if let Screen::Item { id, page } = &state.screen {
             let pages = state
-                .content
+                .item_pages
                 .as_ref()
-                .and_then(|c| c.item(id))
-                .map_or(1, view::item_pages);
+                .map_or(1, |(_, pages)| pages.len());
             let page = (*page as i32 + delta).clamp(1, pages as i32) as usize;
             state.screen = Screen::Item {
                 id: id.clone(),
@@ -1195,6 +1197,7 @@ impl Kiosk {
     /// items that are gone) and show the same place in the new content where it still exists.
     fn content_replaced(&self) {
         let mut state = self.inner.state.borrow_mut();
+        state.item_pages = None;
         state.codes.clear();
         state.pending_codes.clear();
         let Some(content) = state.content.clone() else {
@@ -1868,9 +1871,10 @@ impl Kiosk {
                 } else {
                     ""
                 };
+                let pages = self.pages_of(item);
                 window
                     .global::<ItemAdapter>()
-                    .set_item(view::item(&content, item, codes, note, lang, page));
+                    .set_item(view::item(&content, item, codes, note, lang, &pages, page));
                 app.set_page(Page::Item);
             }
         }
@@ -1917,12 +1921,36 @@ impl Kiosk {
                 Some(QrData {
                     image: Image::from_rgba8(buffer),
                     modules: modules.size as i32,
-                    title: title.as_str().into(),
-                    caption: caption.as_str().into(),
+                    title: crate::fit::line(title, crate::fit::LABEL).into(),
+                    caption: crate::fit::text(caption, crate::fit::TITLE).into(),
                     note: "".into(),
                 })
             })
             .collect()
+    }
+
+    /// The pages of an item's body, cut once and kept while the item is shown.
+    fn pages_of(&self, item: &crate::content::Item) -> Rc<Vec<Vec<crate::fit::Piece>>> {
+        let mut state = self.inner.state.borrow_mut();
+        if let Some((id, pages)) = &state.item_pages {
+            if *id == item.id {
+                return pages.clone();
+            }
+        }
+        let pages = Rc::new(view::item_pages(item));
+        state.item_pages = Some((item.id.clone(), pages.clone()));
+        pages
+    }
+
+    /// The ids of the items shown, in the content's order (for the soak run).
+    pub fn item_ids(&self) -> Vec<String> {
+        self.inner
+            .state
+            .borrow()
+            .content
+            .as_ref()
+            .map(|c| c.items.iter().map(|i| i.id.clone()).collect())
+            .unwrap_or_default()
     }
 
     /// The query as the visitor typed it (for tests).

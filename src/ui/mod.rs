@@ -9,11 +9,26 @@ pub mod app;
 pub mod idle;
 pub mod probe;
 pub mod screenshot;
+pub mod soak;
 pub mod usage;
 pub mod view;
 pub mod worker;
 
 pub use app::{Kiosk, KioskOptions};
+
+/// A platform with one headless software-rendered window: screenshots, the startup probe and
+/// the soak run draw the real screen with it, no display needed.
+pub(crate) struct HeadlessPlatform {
+    pub window: std::rc::Rc<slint::platform::software_renderer::MinimalSoftwareWindow>,
+}
+
+impl slint::platform::Platform for HeadlessPlatform {
+    fn create_window_adapter(
+        &self,
+    ) -> Result<std::rc::Rc<dyn slint::platform::WindowAdapter>, slint::PlatformError> {
+        Ok(self.window.clone())
+    }
+}
 
 /// Opens the kiosk window and runs until it is closed.
 /// Panics when `KIOSK_PANICPOINT` names `name`: how tests check that a panic in a screen

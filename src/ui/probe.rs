@@ -4,24 +4,12 @@
 //! keystroke takes to reach the screen as results.
 
 use std::io::Write;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType, Rgb565Pixel};
-use slint::platform::{Platform, WindowAdapter};
-use slint::{ComponentHandle, PhysicalSize, PlatformError};
+use slint::{ComponentHandle, PhysicalSize};
 
 use super::{AppState, AppWindow, Kiosk, KioskOptions};
-
-struct ProbePlatform {
-    window: Rc<MinimalSoftwareWindow>,
-}
-
-impl Platform for ProbePlatform {
-    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, PlatformError> {
-        Ok(self.window.clone())
-    }
-}
 
 /// The process's resident memory now and at its peak, in KiB.
 fn memory_kib() -> (u64, u64) {
@@ -44,7 +32,7 @@ pub fn run(options: KioskOptions, typed: &str, out: &mut dyn Write) -> Result<()
     let started = Instant::now();
     let (width, height) = (1920usize, 1080usize);
     let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
-    slint::platform::set_platform(Box::new(ProbePlatform {
+    slint::platform::set_platform(Box::new(super::HeadlessPlatform {
         window: window.clone(),
     }))
     .map_err(|e| e.to_string())?;

@@ -1,12 +1,10 @@
 //! Headless rendering of any screen into a PNG with Slint's software renderer: no display needed.
 
 use std::path::Path;
-use std::rc::Rc;
 use std::time::Duration;
 
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
-use slint::platform::{Platform, WindowAdapter};
-use slint::{ComponentHandle, PhysicalSize, PlatformError};
+use slint::{ComponentHandle, PhysicalSize};
 
 use super::{AppWindow, Kiosk, KioskOptions};
 
@@ -66,16 +64,6 @@ pub struct ShotOptions {
     pub keyboard: bool,
 }
 
-struct HeadlessPlatform {
-    window: Rc<MinimalSoftwareWindow>,
-}
-
-impl Platform for HeadlessPlatform {
-    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, PlatformError> {
-        Ok(self.window.clone())
-    }
-}
-
 /// Why a screenshot could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ShotError {
@@ -96,7 +84,7 @@ pub fn render(
     out: &Path,
 ) -> Result<(), ShotError> {
     let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
-    slint::platform::set_platform(Box::new(HeadlessPlatform {
+    slint::platform::set_platform(Box::new(super::HeadlessPlatform {
         window: window.clone(),
     }))
     .map_err(|err| ShotError::Platform(err.to_string()))?;

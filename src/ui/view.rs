@@ -57,11 +57,13 @@ fn label(text: &str) -> SharedString {
 /// At most this many entries of a guide's list are shown (the full page has them all).
 const LIST_ENTRIES: usize = 100;
 
-fn strings(items: &[String]) -> ModelRc<SharedString> {
+/// The entries of a list that fit in `room`, fitted.
+fn strings(items: &[String], room: &mut fit::Room) -> ModelRc<SharedString> {
     model(
         items
             .iter()
             .take(LIST_ENTRIES)
+            .take_while(|s| room.take(fit::text_width(s).min(fit::FIELD)))
             .map(|s| wrapped(s, fit::FIELD))
             .collect(),
     )
@@ -363,18 +365,19 @@ fn link_note(link: &Link, lang: Lang) -> String {
 }
 
 /// The pages an item's body has on screen (at least one).
-pub fn item_pages(item: &Item) -> usize {
-    fit::body_pages(&item.body.blocks).len()
+pub fn item_pages(item: &Item) -> Vec<Vec<Piece>> {
+    fit::body_pages(&item.body.blocks)
 }
 
 /// An item page with its QR codes and a note about them, showing page `page` (from 1) of its
-/// body; the metadata and a guide's sections are on the first page.
+/// body (`pages`, from [`item_pages`]); the metadata and a guide's sections are on the first.
 pub fn item(
     content: &Content,
     item: &Item,
     codes: Vec<QrData>,
     code_note: &str,
     lang: Lang,
+    pages: &[Vec<Piece>],
     page: usize,
 ) -> ItemData {
     let column = content.columns.path(&item.column).join(" / ");
@@ -393,11 +396,12 @@ pub fn item(
     push(("主题分类", "Topic"), item.topic.as_ref());
     push(("有效性", "Validity"), item.validity.as_ref());
 
-    let mut pages = fit::body_pages(&item.body.blocks);
-    let page = page.clamp(1, pages.len());
-    let body = std::mem::take(&mut pages[page - 1]);
+    let page = page.clamp(1, pages.len().max(1));
+    let body = pages.get(page - 1).cloned().unwrap_or_default();
     let first = page == 1;
     let has_rows = first && !rows.is_empty();
+    // Whether some entries of the lists were left out for room.
+    let mut cut = false;
     let mut data = ItemData {
         id: item.id.as_str().into(),
         kind_label: lang.kind(item.kind).into(),
@@ -458,9 +462,9 @@ pub fn item(
             fact(("网上办理", "Apply online"), link.href.clone());
         }
         data.facts = model(facts);
-        data.conditions = strings(&guide.conditions);
-        data.steps = strings(&guide.steps);
-        data.basis = strings(&guide.basis);
+        // A guide's lists share one page's room; what does not fit is on the full page.
+        let mut room = fit::Room::new(fit::PAGE_BUDGET);
+        data.conditions = strings(&guide.conditions, &mut room);
         data.has_conditions = !guide.conditions.is_empty();
         data.has_steps = !guide.steps.is_empty();
         data.has_basis = !guide.basis.is_empty();
@@ -470,6 +474,13 @@ pub fn item(
                 .materials
                 .iter()
                 .take(LIST_ENTRIES)
+                .take_while(|m| {
+                    let width = fit::text_width(&m.name).min(fit::FIELD)
+                        + m.note
+                            .as_deref()
+                            .map_or(0, |n| fit::text_width(n).min(fit::FIELD));
+                    room.take(width)
+                })
                 .map(|m| MaterialData {
                     name: wrapped(&m.name, fit::FIELD),
                     form: wrapped(m.form.as_deref().unwrap_or_default(), fit::LABEL),
@@ -483,14 +494,19 @@ pub fn item(
                 })
                 .collect(),
         );
+        data.steps = strings(&guide.steps, &mut room);
+        data.basis = strings(&guide.basis, &mut room);
+        cut |= room.cut;
     }
     data.has_blocks = !body.is_empty();
     data.blocks = model(blocks(body, lang));
     data.has_attachments = !item.attachments.is_empty();
+    let mut room = fit::Room::new(fit::PAGE_BUDGET / 2);
     data.attachments = model(
         item.attachments
             .iter()
             .take(LIST_ENTRIES)
+            .take_while(|a| room.take(fit::text_width(&a.name).min(fit::TITLE) + fit::LABEL))
             .map(|a| LinkData {
                 id: "".into(),
                 title: wrapped(&a.name, fit::TITLE),
@@ -508,15 +524,28 @@ pub fn item(
                 .into(),
         });
     }
-    for interpretation in content.interpretations_of(&item.id).take(LIST_ENTRIES) {
+    for interpretation in content
+        .interpretations_of(&item.id)
+        .take(LIST_ENTRIES)
+        .take_while(|i| room.take(fit::text_width(&i.title).min(fit::TITLE)))
+    {
         related.push(LinkData {
             id: interpretation.id.as_str().into(),
             title: wrapped(&interpretation.title, fit::TITLE),
             note: lang.pick("政策解读", "Interpretation").into(),
         });
     }
+    cut |= room.cut;
     data.has_related = !related.is_empty();
     data.related = model(related);
+    if cut {
+        data.cut_note = lang
+            .pick(
+                "内容较多，屏幕上只显示了一部分；完整内容请扫码在手机上查看。",
+                "There is more than the screen shows; scan the code to see it all on your phone.",
+            )
+            .into();
+    }
     data
 }
 

@@ -14,6 +14,7 @@ mod network;
 mod props;
 mod qr;
 mod relevance;
+mod render;
 mod sample;
 mod screens;
 mod search;
