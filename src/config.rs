@@ -467,9 +467,15 @@ impl Config {
                     self.terminal.id = defaults.terminal.id.clone();
                     self.terminal.id.clone()
                 }
+                ("schedule", "restart_at") => {
+                    self.schedule.restart_at.clear();
+                    "no daily restart".into()
+                }
                 ("schedule", _) => {
-                    self.schedule = defaults.schedule.clone();
-                    "no schedule".into()
+                    // Blanking needs both ends: one alone, or one that is not a time, turns it off.
+                    self.schedule.blank_from.clear();
+                    self.schedule.blank_until.clear();
+                    "no blanking".into()
                 }
                 ("network", "channel_url") => {
                     self.network.channel_url.clear();

@@ -57,7 +57,7 @@ fn config_check_names_every_problem_with_its_line() {
         &text,
         &[
             "kiosk.toml:2: error: screen.language: “fr” is not zh or en",
-            "kiosk.toml:3: error: screen.idle_timeout_secs: must be at least 10 seconds",
+            "kiosk.toml:3: error: screen.idle_timeout_secs: 5 is outside 10 to 3600 seconds",
             "kiosk.toml:7: error: schedule.blank_until: “7:30” is not a time like 07:30",
             "kiosk.toml:10: error: network.channel_url: “not a url” is not an http(s) URL",
             "kiosk.toml:13: warning: unknown setting `stats.colour` is ignored",

@@ -71,6 +71,7 @@ fn every_setting_has_an_environment_variable_that_wins_over_the_file() {
     let env = env_of(&[
         ("KIOSK_SCHEDULE_RESTART_AT", "03:30"),
         ("KIOSK_SCHEDULE_BLANK_FROM", "21:00"),
+        ("KIOSK_SCHEDULE_BLANK_UNTIL", "07:00"),
         ("KIOSK_ADMIN_PIN_FILE", "/srv/pin"),
         ("KIOSK_STATS_ENABLED", "off"),
         ("KIOSK_STATS_UPLOAD_URL", ""),
@@ -83,6 +84,7 @@ fn every_setting_has_an_environment_variable_that_wins_over_the_file() {
     let config = &loaded.config;
     assert_eq!(config.schedule.restart_at, "03:30");
     assert_eq!(config.schedule.blank_from, "21:00");
+    assert_eq!(config.schedule.blank_until, "07:00");
     assert_eq!(config.admin.pin_file, Path::new("/srv/pin"));
     assert!(!config.stats.enabled);
     assert_eq!(config.stats.upload_url, "", "empty turns the upload off");
@@ -93,7 +95,7 @@ fn every_setting_has_an_environment_variable_that_wins_over_the_file() {
         config.bundles.mount_roots,
         [Path::new("/media"), Path::new("/mnt")]
     );
-    assert_eq!(loaded.overrides.len(), 9, "{:?}", loaded.overrides);
+    assert_eq!(loaded.overrides.len(), 10, "{:?}", loaded.overrides);
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 
     // The long name wins over the short one of the first releases.
@@ -257,4 +259,35 @@ fn data_dir_flag_wins_over_config() {
         DataDir::resolve(None, &config).root(),
         Path::new("/from/config")
     );
+}
+
+#[test]
+fn a_blanking_time_alone_is_not_used_and_the_daily_restart_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kiosk.toml");
+    std::fs::write(
+        &file,
+        "[schedule]\nrestart_at = \"04:00\"\nblank_from = \"21:00\"\n",
+    )
+    .unwrap();
+    let loaded = Config::load(Some(&file), &env_of(&[])).unwrap();
+    assert_eq!(loaded.config.schedule.restart_at, "04:00");
+    assert_eq!(loaded.config.schedule.blank_from, "");
+    assert_eq!(loaded.config.schedule.blank_until, "");
+    let warnings = loaded.warnings.join("\n");
+    assert!(
+        warnings.contains("blank_from and blank_until go together")
+            && warnings.contains("no blanking"),
+        "{warnings}"
+    );
+
+    std::fs::write(
+        &file,
+        "[schedule]\nrestart_at = \"4am\"\nblank_from = \"21:00\"\nblank_until = \"07:00\"\n",
+    )
+    .unwrap();
+    let loaded = Config::load(Some(&file), &env_of(&[])).unwrap();
+    assert_eq!(loaded.config.schedule.restart_at, "");
+    assert_eq!(loaded.config.schedule.blank_from, "21:00");
+    assert_eq!(loaded.config.schedule.blank_until, "07:00");
 }
