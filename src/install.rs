@@ -107,11 +107,15 @@ pub struct Status {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HistoryEntry {
     pub at: i64,
-    /// `install` or `rollback`.
+    /// `install`, `rollback`, or `failed` (an install that failed for the terminal's own
+    /// reasons: a full disk, an install that died before; it is tried again later).
     pub action: String,
     pub seq: u64,
     pub version: String,
     pub from: String,
+    /// Why it failed (`failed` only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -240,6 +244,24 @@ pub fn install(
     {
         // It ended, with an answer: not a death to count.
         let _ = std::fs::remove_file(Attempt::path(data));
+    }
+    if let Err(err) = &result {
+        // The terminal's own trouble is recorded (a refusal changes nothing, not even the
+        // history); the admin sees it on the admin page and in `kiosk bundle status`.
+        if !err.is_bundle_fault() && !matches!(err, InstallError::Busy) {
+            let manifest = bundle::read_manifest_unverified(request.bundle).ok();
+            let entry = HistoryEntry {
+                at: crate::content::unix_now(),
+                action: "failed".into(),
+                seq: manifest.as_ref().map_or(0, |m| m.seq),
+                version: manifest.map(|m| m.version).unwrap_or_default(),
+                from: request.from.clone(),
+                reason: err.to_string(),
+            };
+            if let Err(err) = append_entry(data, &entry) {
+                tracing::warn!(cause = %err, "cannot record the failed install");
+            }
+        }
     }
     if result.is_err() {
         // A refused or failed install leaves nothing behind; what is installed is untouched.
@@ -776,20 +798,29 @@ fn write_high_water(data: &DataDir, seq: u64) -> Result<(), InstallError> {
 }
 
 fn append_history(data: &DataDir, action: &str, record: &Record) -> Result<(), InstallError> {
-    let path = data.content_dir().join("history.jsonl");
-    let entry = HistoryEntry {
-        at: crate::content::unix_now(),
-        action: action.into(),
-        seq: record.seq,
-        version: record.version.clone(),
-        from: record.from.clone(),
-    };
+    append_entry(
+        data,
+        &HistoryEntry {
+            at: crate::content::unix_now(),
+            action: action.into(),
+            seq: record.seq,
+            version: record.version.clone(),
+            from: record.from.clone(),
+            reason: String::new(),
+        },
+    )
+}
+
+fn append_entry(data: &DataDir, entry: &HistoryEntry) -> Result<(), InstallError> {
+    let dir = data.content_dir();
+    std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+    let path = dir.join("history.jsonl");
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&path)
         .map_err(io_error(&path))?;
-    let line = serde_json::to_string(&entry).expect("serialises") + "\n";
+    let line = serde_json::to_string(entry).expect("serialises") + "\n";
     file.write_all(line.as_bytes())
         .and_then(|()| file.sync_data())
         .map_err(io_error(&path))

@@ -457,12 +457,17 @@ pub fn render_install_status(
         for entry in history.iter().rev().take(20) {
             let _ = writeln!(
                 out,
-                "  {}  {:<8}  seq {}  “{}”  from {}",
+                "  {}  {:<8}  seq {}  “{}”  from {}{}",
                 when(entry.at),
                 entry.action,
                 entry.seq,
                 entry.version,
-                entry.from
+                entry.from,
+                if entry.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", entry.reason)
+                }
             );
         }
     }

@@ -244,6 +244,8 @@ impl Kiosk {
                     ("rollback", true) => "回滚到",
                     ("install", false) => "installed",
                     ("rollback", false) => "rolled back to",
+                    ("failed", true) => "未能安装（稍后重试）",
+                    ("failed", false) => "could not install (tried again later)",
                     (other, _) => other,
                 };
                 if zh {

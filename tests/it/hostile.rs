@@ -667,6 +667,14 @@ fn an_installer_that_keeps_dying_waits_before_it_tries_again() {
         None,
         "nothing half-installed"
     );
+    // It is recorded for the admin: the history says it failed, and why.
+    let history = install::history(&DataDir::new(&data));
+    assert!(
+        history.iter().any(|h| h.action == "failed"
+            && h.seq == 2
+            && h.reason.contains("stopped unexpectedly")),
+        "{history:?}"
+    );
 }
 
 /// The same bundle with another seq in its manifest, signed again.
