@@ -8,6 +8,7 @@ pub mod config;
 pub mod content;
 pub mod datadir;
 pub mod fit;
+pub mod import;
 pub mod install;
 pub mod qr;
 pub mod schedule;

@@ -93,7 +93,43 @@ enum Command {
     /// Measure the search engine against SQLite FTS5 on a synthetic corpus (see docs/performance.md)
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Make a content source from the office's website (docs/import.md); here --config names
+    /// the import config, not the terminal's
+    #[command(subcommand)]
+    Import(ImportCommand),
 }
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Crawl the office's website (or read a `wget --mirror` copy of it) into a content source;
+    /// importing into an existing source updates it and says what changed
+    #[command(after_help = IMPORT_EXIT_CODES)]
+    Web {
+        /// A start page to crawl (repeat for more)
+        #[arg(long = "url", value_name = "URL")]
+        urls: Vec<String>,
+        /// A sitemap.xml whose pages are crawled too (repeat for more)
+        #[arg(long = "sitemap", value_name = "URL")]
+        sitemaps: Vec<String>,
+        /// A `wget --mirror` folder (DIR/HOST/PATH) to read instead of crawling
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["urls", "sitemaps"])]
+        mirror: Option<PathBuf>,
+        /// The content source to write, or to update
+        #[arg(short = 'o', long = "out", value_name = "SRC")]
+        out: PathBuf,
+        /// Print the report as one JSON object
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+const IMPORT_EXIT_CODES: &str = "\
+Exit codes:
+  0  imported (pages that could not become items are listed in the report)
+  2  the command line is wrong
+  3  the content source cannot be written
+  4  the import config cannot be read or is not valid
+  7  no page could be read (the network, the server or the mirror); nothing was changed";
 
 #[derive(Subcommand)]
 enum BundleCommand {
@@ -547,6 +583,10 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let command = cli.command.unwrap_or(Command::Run(RunArgs::default()));
     let env = |name: &str| std::env::var(name).ok();
+    if let Command::Import(command) = command {
+        // For `kiosk import`, --config names the import config.
+        return import(command, cli.config.as_deref());
+    }
     let loaded_config = match Config::load(cli.config.as_deref(), &env) {
         Ok(loaded) => loaded,
         // `kiosk config check` is how the file gets fixed: it goes on and names the problem.
@@ -605,6 +645,8 @@ fn command_in(
         }
         Command::Search(args) => search(args, &data_dir),
         Command::Bench(command) => bench(command),
+        // Handled in `run` with its own config; here with none.
+        Command::Import(command) => import(command, None),
         Command::Bundle(command) => bundle(command, &loaded_config.config, &data_dir),
         Command::Stats(command) => stats(command, &loaded_config.config, &data_dir),
         Command::Config(ConfigCommand::Check { file }) => {
@@ -1638,4 +1680,72 @@ fn load_content(
         );
     }
     Ok((origin, loaded))
+}
+
+fn import(command: ImportCommand, config_file: Option<&Path>) -> Result<ExitCode, Failure> {
+    use kiosk::import::{ImportConfig, ImportError};
+    let ImportCommand::Web {
+        urls,
+        sitemaps,
+        mirror,
+        out,
+        json,
+    } = command;
+    let mut config = match config_file {
+        Some(file) => ImportConfig::load(file).map_err(|err| Failure(4, err.to_string()))?,
+        None => ImportConfig::default(),
+    };
+    config.web.urls.extend(urls);
+    config.web.sitemaps.extend(sitemaps);
+    if mirror.is_some() {
+        config.web.mirror = mirror;
+    }
+    let problems = config.problems();
+    if !problems.is_empty() {
+        return Err(Failure(2, problems.join("; ")));
+    }
+    if kiosk::import::journal_path(&out).is_file() && config.web.mirror.is_none() {
+        eprintln!("kiosk import web: going on with the crawl that was interrupted");
+    }
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut last = std::time::Instant::now();
+    let mut progress = |p: kiosk::import::crawl::Progress| {
+        if last.elapsed() < std::time::Duration::from_secs(1) {
+            return;
+        }
+        last = std::time::Instant::now();
+        let eta = if p.fetched > 0 && p.queued > 0 {
+            let per_page = p.elapsed.as_secs_f64() / p.fetched as f64;
+            format!(", about {:.0} s left", per_page * p.queued as f64)
+        } else {
+            String::new()
+        };
+        let line = format!(
+            "kiosk import web: {} pages, {} articles, {} errors, {} waiting{eta}",
+            p.fetched, p.articles, p.errors, p.queued
+        );
+        if tty {
+            eprint!("\r{line}\x1b[K");
+        } else {
+            eprintln!("{line}");
+        }
+    };
+    let result = kiosk::import::import_web(&out, &config, &mut progress);
+    if tty {
+        eprintln!();
+    }
+    let report = result.map_err(|err| match err {
+        ImportError::Config(_) => Failure(2, err.to_string()),
+        ImportError::Io { .. } => Failure(3, err.to_string()),
+        ImportError::Network(_) => Failure(7, err.to_string()),
+    })?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).expect("the report serialises")
+        );
+    } else {
+        print!("{}", kiosk::import::render_report(&report));
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -57,6 +57,8 @@ pub struct Request {
     pub body: Vec<u8>,
     /// The status answered; `None` for a stall.
     pub status: Option<u16>,
+    /// When its head had arrived.
+    pub at: std::time::Instant,
 }
 
 impl Request {
@@ -281,6 +283,7 @@ fn serve(mut stream: TcpStream, shared: &Shared) {
         headers,
         body,
         status: None,
+        at: std::time::Instant::now(),
     };
     let (fault, handler) = {
         let mut inner = shared.inner.lock().unwrap();

@@ -9,6 +9,7 @@ mod corpus;
 mod crash;
 mod hostile;
 mod http;
+mod import;
 mod loader;
 mod network;
 mod props;
