@@ -121,6 +121,22 @@ enum ImportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Service guides from a spreadsheet (xlsx, or csv in UTF-8 or GBK): one row a guide,
+    /// materials on a second sheet or one a line in a cell
+    #[command(after_help = IMPORT_EXIT_CODES)]
+    Sheet {
+        /// The spreadsheet
+        file: PathBuf,
+        /// A mapping file: sheets, header names, the column (docs/import.md)
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// The content source to write, or to update
+        #[arg(short = 'o', long = "out", value_name = "SRC")]
+        out: PathBuf,
+        /// Print the report as one JSON object
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 const IMPORT_EXIT_CODES: &str = "\
@@ -1684,13 +1700,46 @@ fn load_content(
 
 fn import(command: ImportCommand, config_file: Option<&Path>) -> Result<ExitCode, Failure> {
     use kiosk::import::{ImportConfig, ImportError};
-    let ImportCommand::Web {
-        urls,
-        sitemaps,
-        mirror,
-        out,
-        json,
-    } = command;
+    let fail = |err: ImportError| match err {
+        ImportError::Config(_) => Failure(2, err.to_string()),
+        ImportError::Io { .. } => Failure(3, err.to_string()),
+        ImportError::Network(_) => Failure(7, err.to_string()),
+    };
+    let (urls, sitemaps, mirror, out, json) = match command {
+        ImportCommand::Web {
+            urls,
+            sitemaps,
+            mirror,
+            out,
+            json,
+        } => (urls, sitemaps, mirror, out, json),
+        ImportCommand::Sheet {
+            file,
+            mapping,
+            out,
+            json,
+        } => {
+            let mapping = match mapping {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|err| Failure(4, format!("{}: {err}", path.display())))?;
+                    toml::from_str(&text)
+                        .map_err(|err| Failure(4, format!("{}: {err}", path.display())))?
+                }
+                None => kiosk::import::sheet::Mapping::default(),
+            };
+            let report = kiosk::import::import_sheet(&out, &file, &mapping).map_err(fail)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&report).expect("the report serialises")
+                );
+            } else {
+                print!("{}", kiosk::import::render_sheet_report(&report));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     let mut config = match config_file {
         Some(file) => ImportConfig::load(file).map_err(|err| Failure(4, err.to_string()))?,
         None => ImportConfig::default(),
@@ -1734,11 +1783,7 @@ fn import(command: ImportCommand, config_file: Option<&Path>) -> Result<ExitCode
     if tty {
         eprintln!();
     }
-    let report = result.map_err(|err| match err {
-        ImportError::Config(_) => Failure(2, err.to_string()),
-        ImportError::Io { .. } => Failure(3, err.to_string()),
-        ImportError::Network(_) => Failure(7, err.to_string()),
-    })?;
+    let report = result.map_err(fail)?;
     if json {
         println!(
             "{}",

@@ -12,6 +12,7 @@ pub mod decode;
 pub mod extract;
 pub mod profile;
 pub mod robots;
+pub mod sheet;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -23,8 +24,9 @@ pub use config::ImportConfig;
 use crawl::Fetched;
 use extract::Article;
 
-/// The file an import writes its items into; other item files are the office's own.
+/// The files imports write their items into; other item files are the office's own.
 pub const WEB_ITEMS: &str = "items/web.jsonl";
+pub const SHEET_ITEMS: &str = "items/guides.jsonl";
 /// The import's own folder in a source: its state and the journal of a crawl under way. The
 /// loader and bundles never read it.
 pub const STATE_DIR: &str = ".import";
@@ -313,7 +315,7 @@ pub fn write_source(
     // The loader's own rules decide: an item it refuses is skipped, with its reason.
     let mut lines: Vec<String> = items.iter().map(|(item, _)| line_of(item)).collect();
     loop {
-        let refused = refused_lines(src, &site_text, &columns_text, &lines);
+        let refused = refused_lines(src, &site_text, &columns_text, WEB_ITEMS, &lines);
         if refused.is_empty() {
             break;
         }
@@ -678,12 +680,13 @@ fn read_web_items(src: &Path) -> BTreeMap<String, WebItem> {
         .collect()
 }
 
-/// The lines of the web items the loader refuses (index → its first error), loading them with
+/// The lines of an import's items file `file` the loader refuses (index → its first error), loading them with
 /// the source's other files as a terminal would.
 fn refused_lines(
     src: &Path,
     site: &[u8],
     columns: &str,
+    file: &str,
     lines: &[String],
 ) -> BTreeMap<usize, String> {
     let mut items = Vec::new();
@@ -691,7 +694,7 @@ fn refused_lines(
         let mut names: Vec<String> = entries
             .filter_map(Result::ok)
             .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".jsonl") && format!("items/{n}") != WEB_ITEMS)
+            .filter(|n| n.ends_with(".jsonl") && format!("items/{n}") != file)
             .collect();
         names.sort();
         for name in names {
@@ -702,7 +705,7 @@ fn refused_lines(
     }
     let mut web = lines.join("\n");
     web.push('\n');
-    items.push((WEB_ITEMS.to_owned(), web.into_bytes()));
+    items.push((file.to_owned(), web.into_bytes()));
     items.sort_by(|a, b| a.0.cmp(&b.0));
     let files = SourceFiles {
         site: Some(site.to_vec()),
@@ -715,7 +718,7 @@ fn refused_lines(
     let loaded = crate::source::assemble(files);
     let mut out = BTreeMap::new();
     for problem in loaded.problems {
-        if problem.severity != Severity::Error || !problem.file.ends_with(WEB_ITEMS) {
+        if problem.severity != Severity::Error || !problem.file.ends_with(file) {
             continue;
         }
         if let Some(line) = problem.line {
@@ -847,4 +850,179 @@ pub fn import_web(
     let report = write_source(src, &crawled, config)?;
     let _ = std::fs::remove_file(&journal);
     Ok(report)
+}
+
+/// What a sheet import did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SheetReport {
+    pub items: usize,
+    pub added: Vec<Change>,
+    pub changed: Vec<Change>,
+    pub unchanged: usize,
+    pub removed: Vec<Change>,
+    /// Rows that gave no guide, and values left out, with their sheet and row.
+    pub problems: Vec<sheet::RowProblem>,
+    pub wrote: bool,
+}
+
+/// Imports the guides of a spreadsheet (xlsx or csv) into `src` (`items/guides.jsonl`), in the
+/// column the mapping names (default 办事指南), and says what changed.
+pub fn import_sheet(
+    src: &Path,
+    file: &Path,
+    mapping: &sheet::Mapping,
+) -> Result<SheetReport, ImportError> {
+    let tables = sheet::read_tables(file)?;
+    let mut state = State::read(src);
+    let path = if mapping.column.trim().is_empty() {
+        "办事指南".to_owned()
+    } else {
+        mapping.column.trim().to_owned()
+    };
+    let names: Vec<String> = path
+        .split('/')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .take(2)
+        .collect();
+    let mut columns = Vec::new();
+    let article = Article {
+        column: names.clone(),
+        ..Article::default()
+    };
+    let column = column_for(&article, &ImportConfig::default(), &mut state, &mut columns);
+    let made = sheet::guides(&tables, mapping, &column)?;
+    let mut report = SheetReport {
+        problems: made.problems,
+        ..SheetReport::default()
+    };
+
+    std::fs::create_dir_all(src.join(crate::source::ITEMS_DIR)).map_err(io_error(src))?;
+    let site_text = std::fs::read(src.join(crate::source::SITE_FILE)).unwrap_or_else(|_| {
+        // The hosts of the online services may become QR codes.
+        let mut hosts: Vec<String> = Vec::new();
+        for (_, g) in &made.guides {
+            if let Some(host) = url::Url::parse(&g.guide.online_url).ok().and_then(|u| u.host_str().and_then(crate::urlpolicy::normalise_host)) {
+                if !hosts.contains(&host) {
+                    hosts.push(host);
+                }
+            }
+        }
+        let hosts = hosts.iter().map(|h| toml_string(h)).collect::<Vec<_>>().join(", ");
+        format!("# Written by `kiosk import sheet`: put the hall's own id and name here.\nid = \"guides\"\nname = \"办事指南\"\nallowed_hosts = [{hosts}]\n").into_bytes()
+    });
+    let old_columns_text =
+        std::fs::read_to_string(src.join(crate::source::COLUMNS_FILE)).unwrap_or_default();
+    let existing = existing_column_ids(&old_columns_text);
+    let mut columns_text = old_columns_text.clone();
+    for c in columns.iter().filter(|c| !existing.contains(&c.id)) {
+        if !columns_text.is_empty() && !columns_text.ends_with("\n\n") {
+            columns_text.push_str(if columns_text.ends_with('\n') {
+                "\n"
+            } else {
+                "\n\n"
+            });
+        }
+        columns_text.push_str(&column_toml(c));
+    }
+
+    let mut items: Vec<(usize, sheet::GuideItem)> = made.guides;
+    items.sort_by(|a, b| a.1.id.cmp(&b.1.id));
+    let mut lines: Vec<String> = items
+        .iter()
+        .map(|(_, g)| serde_json::to_string(g).expect("a guide serialises"))
+        .collect();
+    loop {
+        let refused = refused_lines(src, &site_text, &columns_text, SHEET_ITEMS, &lines);
+        if refused.is_empty() {
+            break;
+        }
+        for (&index, reason) in refused.iter().rev() {
+            let (row, _) = items.remove(index);
+            lines.remove(index);
+            report.problems.push(sheet::RowProblem {
+                sheet: tables.first().map(|t| t.name.clone()).unwrap_or_default(),
+                row,
+                reason: reason.clone(),
+            });
+        }
+    }
+    let old: BTreeMap<String, sheet::GuideItem> = std::fs::read_to_string(src.join(SHEET_ITEMS))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<sheet::GuideItem>(l).ok())
+        .map(|g| (g.id.clone(), g))
+        .collect();
+    for (_, item) in &items {
+        let change = Change {
+            id: item.id.clone(),
+            title: item.title.clone(),
+            url: item.guide.online_url.clone(),
+        };
+        match old.get(&item.id) {
+            None => report.added.push(change),
+            Some(o) if o == item => report.unchanged += 1,
+            Some(_) => report.changed.push(change),
+        }
+    }
+    for (id, o) in &old {
+        if !items.iter().any(|(_, i)| i.id == *id) {
+            report.removed.push(Change {
+                id: id.clone(),
+                title: o.title.clone(),
+                url: o.guide.online_url.clone(),
+            });
+        }
+    }
+    report.items = items.len();
+    let mut text = lines.join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    let mut wrote = false;
+    wrote |= write_if_changed(&src.join(crate::source::SITE_FILE), &site_text)?;
+    wrote |= write_if_changed(
+        &src.join(crate::source::COLUMNS_FILE),
+        columns_text.as_bytes(),
+    )?;
+    wrote |= write_if_changed(&src.join(SHEET_ITEMS), text.as_bytes())?;
+    // Keep what the web import remembers; add the column.
+    let mut full = State::read(src);
+    full.columns.extend(state.columns);
+    let state_text = serde_json::to_string_pretty(&full).expect("the state serialises") + "\n";
+    write_if_changed(&State::path(src), state_text.as_bytes())?;
+    report.wrote = wrote;
+    Ok(report)
+}
+
+/// A sheet report as lines for a person.
+pub fn render_sheet_report(report: &SheetReport) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} guides: added {}, changed {}, unchanged {}, removed {}; {} rows or values reported",
+        report.items,
+        report.added.len(),
+        report.changed.len(),
+        report.unchanged,
+        report.removed.len(),
+        report.problems.len()
+    );
+    for (label, list) in [
+        ("added", &report.added),
+        ("changed", &report.changed),
+        ("removed", &report.removed),
+    ] {
+        for change in list {
+            let _ = writeln!(out, "  {label}: {} “{}”", change.id, change.title);
+        }
+    }
+    for p in &report.problems {
+        let _ = writeln!(out, "  {} row {}: {}", p.sheet, p.row, p.reason);
+    }
+    if !report.wrote {
+        let _ = writeln!(out, "nothing changed in the content source");
+    }
+    out
 }

@@ -10,6 +10,7 @@ mod crash;
 mod hostile;
 mod http;
 mod import;
+mod import_sheet;
 mod loader;
 mod network;
 mod props;
