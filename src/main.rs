@@ -97,7 +97,25 @@ enum Command {
     /// the import config, not the terminal's
     #[command(subcommand)]
     Import(ImportCommand),
+    /// The office's unattended update (cron or kiosk-publish.timer): import the website and the
+    /// guide sheets, check, and when all is well sign the next bundle into the web root with
+    /// its channel.txt (docs/import.md); --config names the import config
+    #[command(after_help = PUBLISH_EXIT_CODES)]
+    Publish {
+        /// Print the report as one JSON object
+        #[arg(long)]
+        json: bool,
+    },
 }
+
+const PUBLISH_EXIT_CODES: &str = "\
+Exit codes:
+  0  published, or nothing changed since the last publish
+  1  refused: the content has errors, too many pages failed or too many items would vanish
+     (the report says which); nothing was published and the content source is as it was
+  2  the command line or the config is wrong
+  3  a file cannot be read or written (the source, the key, the web root)
+  4  the config file cannot be read";
 
 #[derive(Subcommand)]
 enum ImportCommand {
@@ -599,9 +617,12 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let command = cli.command.unwrap_or(Command::Run(RunArgs::default()));
     let env = |name: &str| std::env::var(name).ok();
+    // For `kiosk import` and `kiosk publish`, --config names the import config.
     if let Command::Import(command) = command {
-        // For `kiosk import`, --config names the import config.
         return import(command, cli.config.as_deref());
+    }
+    if let Command::Publish { json } = command {
+        return publish(cli.config.as_deref(), json);
     }
     let loaded_config = match Config::load(cli.config.as_deref(), &env) {
         Ok(loaded) => loaded,
@@ -663,6 +684,7 @@ fn command_in(
         Command::Bench(command) => bench(command),
         // Handled in `run` with its own config; here with none.
         Command::Import(command) => import(command, None),
+        Command::Publish { json } => publish(None, json),
         Command::Bundle(command) => bundle(command, &loaded_config.config, &data_dir),
         Command::Stats(command) => stats(command, &loaded_config.config, &data_dir),
         Command::Config(ConfigCommand::Check { file }) => {
@@ -1793,4 +1815,29 @@ fn import(command: ImportCommand, config_file: Option<&Path>) -> Result<ExitCode
         print!("{}", kiosk::import::render_report(&report));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn publish(config_file: Option<&Path>, json: bool) -> Result<ExitCode, Failure> {
+    use kiosk::import::{ImportConfig, ImportError};
+    let file = config_file.ok_or_else(|| Failure(2, "kiosk publish needs --config FILE: the import config with its [publish] section (docs/import.md)".into()))?;
+    let config = ImportConfig::load(file).map_err(|err| Failure(4, err.to_string()))?;
+    let report =
+        kiosk::import::publish::publish(&config, &mut |_| {}).map_err(|err| match err {
+            ImportError::Config(_) => Failure(2, err.to_string()),
+            ImportError::Io { .. } => Failure(3, err.to_string()),
+            ImportError::Network(_) => Failure(7, err.to_string()),
+        })?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).expect("the report serialises")
+        );
+    } else {
+        print!("{}", kiosk::import::publish::render(&report));
+    }
+    Ok(if report.outcome == "refused" {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -17,6 +17,8 @@ pub struct ImportConfig {
     /// Used when the source has no `site.toml` yet.
     pub site: SiteConfig,
     pub web: WebConfig,
+    /// What `kiosk publish` does after the import.
+    pub publish: super::publish::PublishConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -11,6 +11,7 @@ pub mod crawl;
 pub mod decode;
 pub mod extract;
 pub mod profile;
+pub mod publish;
 pub mod robots;
 pub mod sheet;
 

@@ -25,23 +25,24 @@ fn mirror() -> PathBuf {
 }
 
 #[derive(Debug, serde::Deserialize)]
-struct Truth {
-    url: String,
-    urls: Vec<String>,
-    title: String,
-    date: String,
-    publisher: String,
-    doc_number: String,
-    index_number: String,
-    topic: String,
-    validity: String,
-    column: Vec<String>,
-    body_start: String,
-    attachments: usize,
-    tables: usize,
+pub struct Truth {
+    pub url: String,
+    pub urls: Vec<String>,
+    pub title: String,
+    pub date: String,
+    pub publisher: String,
+    pub doc_number: String,
+    pub index_number: String,
+    pub topic: String,
+    pub validity: String,
+    pub column: Vec<String>,
+    pub body_start: String,
+    pub attachments: usize,
+    pub tables: usize,
+    pub template: String,
 }
 
-fn truth() -> Vec<Truth> {
+pub fn truth() -> Vec<Truth> {
     std::fs::read_to_string(fixture().join("truth.jsonl"))
         .unwrap()
         .lines()
@@ -323,7 +324,7 @@ fn local_additions_survive_a_reimport() {
 }
 
 /// Serves the fixture's mirror over HTTP: every file at its path (and folders at `/`).
-fn serve_fixture() -> Server {
+pub fn serve_fixture() -> Server {
     let server = Server::start();
     let root = mirror().join(HOST);
     for file in walk(&root) {

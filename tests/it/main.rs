@@ -14,6 +14,7 @@ mod import_sheet;
 mod loader;
 mod network;
 mod props;
+mod publish;
 mod qr;
 mod relevance;
 mod render;
