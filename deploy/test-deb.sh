@@ -215,7 +215,10 @@ expected="/usr/bin/kiosk
 /lib/udev/rules.d/99-kiosk-usb.rules
 /usr/libexec/kiosk/kiosk-usb-mount
 /etc/kiosk/kiosk.toml
-/usr/share/doc/kiosk/README.md"
+/usr/share/doc/kiosk/README.md
+/usr/share/doc/kiosk/examples/kiosk-publish.service
+/usr/share/doc/kiosk/examples/kiosk-publish.timer
+/usr/share/doc/kiosk/examples/import.toml"
 for file in $(cd "$repo/kiosk-data/sample" && find . -type f | sort); do
     expected="$expected
 /usr/share/kiosk/sample/${file#./}"

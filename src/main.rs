@@ -399,6 +399,20 @@ enum BenchCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// `kiosk import web` on a local mirror made of a content source: pages a second and peak
+    /// memory (see docs/performance.md)
+    Import {
+        /// The content source the mirror's pages are made of
+        /// [default: ../shared/corpora/hebei-gov when present, else the sample hall]
+        #[arg(long, value_name = "DIR")]
+        source: Option<PathBuf>,
+        /// Pages in the mirror
+        #[arg(long, default_value_t = 2000)]
+        pages: usize,
+        /// Also write the figures into FILE (between its `kiosk bench import` marks)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// A scripted visitor opens every item and every page of the content on the real screen
     /// (headless, software-rendered) in this one process: peak memory and the slowest page
     Soak {
@@ -955,6 +969,65 @@ fn bench(command: BenchCommand) -> Result<ExitCode, Failure> {
                 let spliced = kiosk::bench::report::splice_named(&text, "startup", &figures);
                 std::fs::write(&file, spliced)
                     .map_err(|err| Failure(3, format!("cannot write {}: {err}", file.display())))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Import { source, pages, out } => {
+            use kiosk::bench::import;
+            let source = source.unwrap_or_else(|| {
+                let shared = PathBuf::from("../shared/corpora/hebei-gov");
+                if shared.join("site.toml").is_file() {
+                    shared
+                } else {
+                    kiosk::datadir::resolve_content(None, &DataDir::new("/nonexistent"))
+                        .map(|origin| origin.path().to_path_buf())
+                        .unwrap_or_default()
+                }
+            });
+            let loaded = load(&source)?;
+            let work = tempfile_dir("kiosk-bench-import")?;
+            let mirror = work.join("mirror");
+            let written = import::write_mirror(&loaded.content, &mirror, pages)
+                .map_err(|err| Failure(3, format!("cannot write the mirror: {err}")))?;
+            drop(loaded);
+            let mut config = kiosk::import::ImportConfig::default();
+            config.web.mirror = Some(mirror.clone());
+            config.web.max_pages = written + 1;
+            let started = std::time::Instant::now();
+            let report = kiosk::import::import_web(&work.join("src"), &config, &mut |_| {})
+                .map_err(|err| Failure(3, err.to_string()))?;
+            let seconds = started.elapsed().as_secs_f64();
+            for skip in report.skipped.iter().take(5) {
+                eprintln!("kiosk bench import: skipped {}: {}", skip.url, skip.reason);
+            }
+            let figures = import::ImportFigures {
+                duplicates: report.duplicates,
+                skipped: report.skipped.len(),
+                pages: report.pages,
+                items: report.items,
+                seconds,
+                pages_per_second: report.pages as f64 / seconds.max(1e-9),
+                peak_rss_kib: kiosk::bench::peak_rss_kib(),
+                source_bytes: std::fs::metadata(work.join("src/items/web.jsonl"))
+                    .map_or(0, |m| m.len()),
+            };
+            let _ = std::fs::remove_dir_all(&work);
+            let label = source
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let command = std::iter::once("kiosk".to_owned())
+                .chain(std::env::args().skip(1))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let text = import::render(&figures, &label, &command);
+            print!("{text}");
+            if let Some(file) = out {
+                let old = std::fs::read_to_string(&file).unwrap_or_default();
+                std::fs::write(
+                    &file,
+                    kiosk::bench::report::splice_named(&old, "import", &text),
+                )
+                .map_err(|err| Failure(3, format!("cannot write {}: {err}", file.display())))?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -1840,4 +1913,13 @@ fn publish(config_file: Option<&Path>, json: bool) -> Result<ExitCode, Failure> 
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A new folder under the system's temporary folder, named after this process.
+fn tempfile_dir(name: &str) -> Result<PathBuf, Failure> {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)
+        .map_err(|err| Failure(3, format!("cannot make {}: {err}", dir.display())))?;
+    Ok(dir)
 }

@@ -9,6 +9,7 @@
 pub mod corpus;
 pub mod fts5;
 pub mod hostile;
+pub mod import;
 pub mod queries;
 pub mod record;
 pub mod report;

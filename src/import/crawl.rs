@@ -693,3 +693,40 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sitemap_gives_its_locations() {
+        let xml = "<?xml version=\"1.0\"?><urlset><url><loc>https://www.example.gov.cn/a.html?x=1&amp;y=2</loc><lastmod>2024-01-01</lastmod></url>\n<url><loc> <![CDATA[https://www.example.gov.cn/b.html]]> </loc></url></urlset>";
+        assert_eq!(
+            sitemap_locations(xml),
+            [
+                "https://www.example.gov.cn/a.html?x=1&y=2",
+                "https://www.example.gov.cn/b.html"
+            ]
+        );
+    }
+
+    #[test]
+    fn hosts_keep_their_port_and_files_are_not_pages() {
+        assert_eq!(
+            host_key(&Url::parse("http://127.0.0.1:8080/x").unwrap()),
+            "127.0.0.1:8080"
+        );
+        assert_eq!(
+            host_key(&Url::parse("https://WWW.Example.gov.cn/").unwrap()),
+            "www.example.gov.cn"
+        );
+        assert!(!is_page(&Url::parse("https://a.cn/P0202403.PDF").unwrap()));
+        assert!(is_page(
+            &Url::parse("https://a.cn/art/2024/3/1/art_1_2.html").unwrap()
+        ));
+        assert_eq!(
+            visit_key(&Url::parse("http://a.cn/x#top").unwrap()),
+            visit_key(&Url::parse("https://a.cn/x").unwrap())
+        );
+    }
+}

@@ -286,10 +286,19 @@ fn article(doc: &Html, url: &Url, profile: &Profile) -> Option<Article> {
         .unwrap_or(0);
     let chars = body_text.chars().count();
     // A list is mostly links; an article has text of its own.
-    if chars < 20 || linked * 4 > chars {
+    if linked * 4 > chars {
         return None;
     }
     let labels = labelled(doc, body_el);
+    // A short body (详见附件) is an article's when the page says it is one: the CMS's article
+    // title, or a 索引号 or 文号 in its metadata block.
+    let declared = !meta(doc, "ArticleTitle").is_empty()
+        || labels
+            .iter()
+            .any(|(f, _)| matches!(f, Field::IndexNumber | Field::DocNumber));
+    if chars < 20 && !(by_selector && declared) {
+        return None;
+    }
     let label = |field: Field| {
         labels
             .iter()

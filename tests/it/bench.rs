@@ -242,3 +242,31 @@ fn bench_search_measures_both_engines_and_reports_every_figure() {
         assert!(table.contains(figure), "no “{figure}” in\n{table}");
     }
 }
+
+#[test]
+fn bench_import_makes_a_mirror_of_the_pages_asked_for_and_imports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("performance.md");
+    std::fs::write(&out, "# Performance\n").unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_kiosk"))
+        .args(["bench", "import", "--pages", "64", "--source"])
+        .arg(repo_root().join("kiosk-data/sample"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = String::from_utf8(run.stdout).unwrap();
+    // 60 articles and 4 list pages, every article an item.
+    assert!(text.contains("| 64 | 60 | 0 | 0 |"), "{text}");
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        written.starts_with("# Performance\n")
+            && written.contains("<!-- kiosk bench import: begin -->\n"),
+        "{written}"
+    );
+}

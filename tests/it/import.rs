@@ -511,3 +511,26 @@ fn a_killed_crawl_goes_on_where_it_stopped() {
     );
     assert!(!journal.exists());
 }
+
+#[test]
+fn the_annotated_import_config_is_valid() {
+    let config =
+        ImportConfig::load(&crate::support::repo_root().join("deploy/import.toml")).unwrap();
+    assert!(config.problems().is_empty(), "{:?}", config.problems());
+    assert!(
+        config.publish.problems().is_empty(),
+        "{:?}",
+        config.publish.problems()
+    );
+    assert_eq!(config.web.exclude, ["/search/"]);
+    // A selector that does not parse is refused, with the profile's name.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[web.profiles]]\nname = \"ours\"\nfields.body = [\"div[\"]\n",
+    )
+    .unwrap();
+    let err = ImportConfig::load(&bad).unwrap_err().to_string();
+    assert!(err.contains("ours") && err.contains("div["), "{err}");
+}

@@ -253,3 +253,64 @@ fn a_changed_website_reaches_a_terminal_through_publish_and_a_failing_one_does_n
     );
     assert!(!dir.path().join("hall.publishing").exists());
 }
+
+#[test]
+fn a_run_that_would_empty_the_terminals_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mirror = dir.path().join("mirror");
+    crate::support::copy_tree(
+        &crate::support::repo_root().join("tests/fixtures/website/mirror"),
+        &mirror,
+    );
+    let key = dir.path().join("office.key");
+    assert!(Command::new(env!("CARGO_BIN_EXE_kiosk"))
+        .args(["bundle", "keygen", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let config = dir.path().join("publish.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[web]\nmirror = \"{}\"\n\n[publish]\nsource = \"{}\"\nkey = \"{}\"\nweb_root = \"{}\"\nmax_removed_share = 0.2\n",
+            mirror.display(),
+            dir.path().join("hall").display(),
+            key.display(),
+            dir.path().join("www").display()
+        ),
+    )
+    .unwrap();
+    let (code, report) = publish(&config);
+    assert_eq!(
+        (code, report["outcome"].as_str().unwrap()),
+        (0, "published"),
+        "{report:#}"
+    );
+    // A template change on the site: the 政策文件 and 通知公告 pages are no longer articles.
+    let gone = ["zwgk/zcwj", "zwgk/tzgg", "zwgk/bmwj"];
+    for folder in gone {
+        std::fs::remove_dir_all(mirror.join("www.qljkq.gov.cn").join(folder)).unwrap();
+    }
+    let channel = std::fs::read(dir.path().join("www/channel.txt")).unwrap();
+    let (code, report) = publish(&config);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(
+        report["reason"]
+            .as_str()
+            .unwrap()
+            .contains("would be removed at once"),
+        "{report:#}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("www/channel.txt")).unwrap(),
+        channel
+    );
+    let loaded = kiosk::source::load(&dir.path().join("hall")).unwrap();
+    assert_eq!(
+        loaded.content.items.len(),
+        truth().len(),
+        "the source is as it was"
+    );
+}
