@@ -974,16 +974,7 @@ fn bench(command: BenchCommand) -> Result<ExitCode, Failure> {
         }
         BenchCommand::Import { source, pages, out } => {
             use kiosk::bench::import;
-            let source = source.unwrap_or_else(|| {
-                let shared = PathBuf::from("../shared/corpora/hebei-gov");
-                if shared.join("site.toml").is_file() {
-                    shared
-                } else {
-                    kiosk::datadir::resolve_content(None, &DataDir::new("/nonexistent"))
-                        .map(|origin| origin.path().to_path_buf())
-                        .unwrap_or_default()
-                }
-            });
+            let source = source.unwrap_or_else(default_bench_source);
             let loaded = load(&source)?;
             let work = tempfile_dir("kiosk-bench-import")?;
             let mirror = work.join("mirror");
@@ -1042,16 +1033,7 @@ fn bench(command: BenchCommand) -> Result<ExitCode, Failure> {
             out,
         } => {
             use kiosk::bench::soak;
-            let source = source.unwrap_or_else(|| {
-                let shared = PathBuf::from("../shared/corpora/hebei-gov");
-                if shared.join("site.toml").is_file() {
-                    shared
-                } else {
-                    kiosk::datadir::resolve_content(None, &DataDir::new("/nonexistent"))
-                        .map(|origin| origin.path().to_path_buf())
-                        .unwrap_or_default()
-                }
-            });
+            let source = source.unwrap_or_else(default_bench_source);
             let work = soak::work_dir();
             let content = work.join("source");
             soak::prepare(&source, &content, hostile, seed)
@@ -1922,4 +1904,17 @@ fn tempfile_dir(name: &str) -> Result<PathBuf, Failure> {
     std::fs::create_dir_all(&dir)
         .map_err(|err| Failure(3, format!("cannot make {}: {err}", dir.display())))?;
     Ok(dir)
+}
+
+/// The content a benchmark uses without `--source`: the hebei corpus beside the project when it
+/// is there, else the sample hall.
+fn default_bench_source() -> PathBuf {
+    let shared = PathBuf::from("../shared/corpora/hebei-gov");
+    if shared.join("site.toml").is_file() {
+        shared
+    } else {
+        kiosk::datadir::resolve_content(None, &DataDir::new("/nonexistent"))
+            .map(|origin| origin.path().to_path_buf())
+            .unwrap_or_default()
+    }
 }

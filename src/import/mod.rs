@@ -297,39 +297,22 @@ pub fn write_source(
     };
     let old_columns_text =
         std::fs::read_to_string(src.join(crate::source::COLUMNS_FILE)).unwrap_or_default();
-    let existing_ids = existing_column_ids(&old_columns_text);
-    let mut columns_text = old_columns_text.clone();
-    for column in &columns {
-        if existing_ids.contains(&column.id) {
-            continue;
-        }
-        if !columns_text.is_empty() && !columns_text.ends_with("\n\n") {
-            columns_text.push_str(if columns_text.ends_with('\n') {
-                "\n"
-            } else {
-                "\n\n"
-            });
-        }
-        columns_text.push_str(&column_toml(column));
-    }
+    let columns_text = columns_with(&old_columns_text, &columns);
 
     // The loader's own rules decide: an item it refuses is skipped, with its reason.
     let mut lines: Vec<String> = items.iter().map(|(item, _)| line_of(item)).collect();
-    loop {
-        let refused = refused_lines(src, &site_text, &columns_text, WEB_ITEMS, &lines);
-        if refused.is_empty() {
-            break;
-        }
-        let mut drop: Vec<usize> = refused.keys().copied().collect();
-        drop.sort_unstable();
-        for index in drop.into_iter().rev() {
-            let (item, _) = items.remove(index);
-            lines.remove(index);
-            report.skipped.push(Skip {
-                url: item.url.clone(),
-                reason: refused[&index].clone(),
-            });
-        }
+    for ((item, _), reason) in drop_refused(
+        src,
+        &site_text,
+        &columns_text,
+        WEB_ITEMS,
+        &mut items,
+        &mut lines,
+    ) {
+        report.skipped.push(Skip {
+            url: item.url.clone(),
+            reason,
+        });
     }
 
     // What changed.
@@ -364,22 +347,67 @@ pub fn write_source(
     report.items = items.len();
     report.skipped.sort_by(|a, b| a.url.cmp(&b.url));
 
-    // Write only what changed, each file whole or not at all.
-    let mut items_text = lines.join("\n");
-    if !items_text.is_empty() {
-        items_text.push('\n');
-    }
-    let mut wrote = false;
-    wrote |= write_if_changed(&src.join(crate::source::SITE_FILE), &site_text)?;
-    wrote |= write_if_changed(
-        &src.join(crate::source::COLUMNS_FILE),
-        columns_text.as_bytes(),
-    )?;
-    wrote |= write_if_changed(&src.join(WEB_ITEMS), items_text.as_bytes())?;
+    let wrote = write_files(src, &site_text, &columns_text, WEB_ITEMS, &lines)?;
     let state_text = serde_json::to_string_pretty(&state).expect("the state serialises") + "\n";
     write_if_changed(&State::path(src), state_text.as_bytes())?;
     report.wrote = wrote;
     Ok(report)
+}
+
+/// `columns.toml`'s text with the columns it lacks appended; what is there stays as it is.
+fn columns_with(old: &str, columns: &[ColumnDef]) -> String {
+    let existing = existing_column_ids(old);
+    let mut text = old.to_owned();
+    for column in columns.iter().filter(|c| !existing.contains(&c.id)) {
+        if !text.is_empty() && !text.ends_with("\n\n") {
+            text.push_str(if text.ends_with('\n') { "\n" } else { "\n\n" });
+        }
+        text.push_str(&column_toml(column));
+    }
+    text
+}
+
+/// Takes out the items (and their lines) the loader refuses, loading them as `file` with the
+/// source's other files; returns them with the reason, last first.
+fn drop_refused<T>(
+    src: &Path,
+    site: &[u8],
+    columns: &str,
+    file: &str,
+    items: &mut Vec<T>,
+    lines: &mut Vec<String>,
+) -> Vec<(T, String)> {
+    let mut dropped = Vec::new();
+    loop {
+        let refused = refused_lines(src, site, columns, file, lines);
+        if refused.is_empty() {
+            return dropped;
+        }
+        for (&index, reason) in refused.iter().rev() {
+            lines.remove(index);
+            dropped.push((items.remove(index), reason.clone()));
+        }
+    }
+}
+
+/// Writes `site.toml`, `columns.toml` and an import's items file, only what changed, each file
+/// whole or not at all; whether any changed.
+fn write_files(
+    src: &Path,
+    site: &[u8],
+    columns: &str,
+    file: &str,
+    lines: &[String],
+) -> Result<bool, ImportError> {
+    let mut text = lines.join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    let mut wrote = false;
+    wrote |= write_if_changed(&src.join(crate::source::SITE_FILE), site)?;
+    wrote |= write_if_changed(&src.join(crate::source::COLUMNS_FILE), columns.as_bytes())?;
+    wrote |= write_if_changed(&src.join(file), text.as_bytes())?;
+    Ok(wrote)
 }
 
 /// URLs sorted so that the plainest comes first: no query, shorter, then by text.
@@ -914,18 +942,7 @@ pub fn import_sheet(
     });
     let old_columns_text =
         std::fs::read_to_string(src.join(crate::source::COLUMNS_FILE)).unwrap_or_default();
-    let existing = existing_column_ids(&old_columns_text);
-    let mut columns_text = old_columns_text.clone();
-    for c in columns.iter().filter(|c| !existing.contains(&c.id)) {
-        if !columns_text.is_empty() && !columns_text.ends_with("\n\n") {
-            columns_text.push_str(if columns_text.ends_with('\n') {
-                "\n"
-            } else {
-                "\n\n"
-            });
-        }
-        columns_text.push_str(&column_toml(c));
-    }
+    let columns_text = columns_with(&old_columns_text, &columns);
 
     let mut items: Vec<(usize, sheet::GuideItem)> = made.guides;
     items.sort_by(|a, b| a.1.id.cmp(&b.1.id));
@@ -933,20 +950,20 @@ pub fn import_sheet(
         .iter()
         .map(|(_, g)| serde_json::to_string(g).expect("a guide serialises"))
         .collect();
-    loop {
-        let refused = refused_lines(src, &site_text, &columns_text, SHEET_ITEMS, &lines);
-        if refused.is_empty() {
-            break;
-        }
-        for (&index, reason) in refused.iter().rev() {
-            let (row, _) = items.remove(index);
-            lines.remove(index);
-            report.problems.push(sheet::RowProblem {
-                sheet: tables.first().map(|t| t.name.clone()).unwrap_or_default(),
-                row,
-                reason: reason.clone(),
-            });
-        }
+    let sheet_name = tables.first().map(|t| t.name.clone()).unwrap_or_default();
+    for ((row, _), reason) in drop_refused(
+        src,
+        &site_text,
+        &columns_text,
+        SHEET_ITEMS,
+        &mut items,
+        &mut lines,
+    ) {
+        report.problems.push(sheet::RowProblem {
+            sheet: sheet_name.clone(),
+            row,
+            reason,
+        });
     }
     let old: BTreeMap<String, sheet::GuideItem> = std::fs::read_to_string(src.join(SHEET_ITEMS))
         .unwrap_or_default()
@@ -976,17 +993,7 @@ pub fn import_sheet(
         }
     }
     report.items = items.len();
-    let mut text = lines.join("\n");
-    if !text.is_empty() {
-        text.push('\n');
-    }
-    let mut wrote = false;
-    wrote |= write_if_changed(&src.join(crate::source::SITE_FILE), &site_text)?;
-    wrote |= write_if_changed(
-        &src.join(crate::source::COLUMNS_FILE),
-        columns_text.as_bytes(),
-    )?;
-    wrote |= write_if_changed(&src.join(SHEET_ITEMS), text.as_bytes())?;
+    let wrote = write_files(src, &site_text, &columns_text, SHEET_ITEMS, &lines)?;
     // Keep what the web import remembers; add the column.
     let mut full = State::read(src);
     full.columns.extend(state.columns);

@@ -216,24 +216,11 @@ fn import_mirror(src: &Path) -> import::Report {
 
 fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
-    for entry in walk(dir) {
+    for entry in crate::support::files_under(dir) {
         out.insert(
             entry.strip_prefix(dir).unwrap().to_path_buf(),
             std::fs::read(&entry).unwrap(),
         );
-    }
-    out
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
     }
     out
 }
@@ -327,7 +314,7 @@ fn local_additions_survive_a_reimport() {
 pub fn serve_fixture() -> Server {
     let server = Server::start();
     let root = mirror().join(HOST);
-    for file in walk(&root) {
+    for file in crate::support::files_under(&root) {
         let rel = file
             .strip_prefix(&root)
             .unwrap()

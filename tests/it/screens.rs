@@ -134,7 +134,7 @@ fn characters_to_show() -> BTreeSet<char> {
     for entry in std::fs::read_dir(sample.join("items")).unwrap() {
         files.push(entry.unwrap().path());
     }
-    for entry in walk(&repo_root().join("ui")) {
+    for entry in crate::support::files_under(&repo_root().join("ui")) {
         if entry.extension().is_some_and(|e| e == "slint" || e == "po") {
             files.push(entry);
         }
@@ -145,19 +145,6 @@ fn characters_to_show() -> BTreeSet<char> {
     text.chars()
         .filter(|c| !c.is_control() && !c.is_whitespace())
         .collect()
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 #[test]
