@@ -341,6 +341,7 @@ else
         fail "cage did not exit when the kiosk was killed"
         kill -KILL "$cage_pid" 2>/dev/null || true
     fi
+    gone_at=$(date +%s.%N)
     sleep "$restart_sec"
     rm -f "$tmp/run/wayland-0" "$tmp/run/wayland-0.lock"
     # shellcheck disable=SC2086
@@ -349,17 +350,32 @@ else
         cage $cage_args -- "$binary" run --fullscreen >>"$tmp/cage.log" 2>&1 &
     cage_pid=$!
     disown "$cage_pid"
+    # Screenshots as fast as grim takes them; the screen is what it shows once two in a row are
+    # the same (cmp is quick), and only then is it compared with the home screen (which takes a
+    # second in Python): the home screen was shown when the first of that pair was taken.
     home_at=
+    ready_at=
+    previous=
+    previous_at=
     n=0
     while [ "$(date +%s)" -lt $((${killed_at%.*} + 30)) ]; do
         n=$((n + 1))
-        if [ "$(grep -cx 'READY=1' "$tmp/notify.log" || true)" -gt "$readies" ] && [ -S "$tmp/run/wayland-0" ] &&
-            shot "$tmp/restart-$n.png"; then
-            read -r _ _ _ _ again <<<"$(python3 "$tmp/verdict.py" "$tmp/restart-$n.png" "$tmp/home/reference.png")"
-            if python3 -c "import sys; d=float(sys.argv[1]); sys.exit(0 if 0 <= d <= 0.03 else 1)" "$again"; then
-                home_at=$(date +%s.%N)
-                break
+        if [ -z "$ready_at" ] && [ "$(grep -cx 'READY=1' "$tmp/notify.log" || true)" -gt "$readies" ]; then
+            ready_at=$(date +%s.%N)
+        fi
+        shot_at=$(date +%s.%N)
+        if [ -n "$ready_at" ] && [ -S "$tmp/run/wayland-0" ] && shot "$tmp/restart-$n.png"; then
+            if [ -n "$previous" ] && cmp -s "$previous" "$tmp/restart-$n.png"; then
+                read -r _ _ _ _ again <<<"$(python3 "$tmp/verdict.py" "$tmp/restart-$n.png" "$tmp/home/reference.png")"
+                if python3 -c "import sys; d=float(sys.argv[1]); sys.exit(0 if 0 <= d <= 0.03 else 1)" "$again"; then
+                    home_at=$previous_at
+                    break
+                fi
+            elif [ -n "$previous" ]; then
+                rm -f "$previous"
             fi
+            previous=$tmp/restart-$n.png
+            previous_at=$shot_at
         fi
         sleep 0.05
     done
@@ -367,6 +383,7 @@ else
         fail "after the kiosk was killed, the restarted one showed no home screen within 30 s"
     else
         took=$(python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$killed_at" "$home_at")
+        say "restart: cage gone $(python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$killed_at" "$gone_at") s after the kill, READY=1 after $(python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$killed_at" "$ready_at") s, the home screen after $took s ($n tries)"
         if python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) <= 5.0 else 1)" "$took"; then
             pass "killed, restarted as systemd would (RestartSec=$restart_sec), the home screen is back after $took s (at most 5 s)"
         else
