@@ -450,7 +450,15 @@ async fn crawl_async(
                     }
                     Answer::Gone(_) | Answer::NotHtml => Robots::allow_all(),
                     // RFC 9309: an unreachable robots.txt means nothing may be fetched.
-                    Answer::Failed(_) => {
+                    Answer::Failed(why) => {
+                        let reason = format!(
+                            "robots.txt could not be read ({why}): nothing on this host is fetched, as RFC 9309 asks"
+                        );
+                        let page = Fetched::bare(&robots_url, "error", &reason);
+                        if let Some(journal) = &mut journal {
+                            journal.write(&page);
+                        }
+                        crawled.pages.push(page);
                         Robots::parse("User-agent: *\nDisallow: /\n", &options.user_agent)
                     }
                 };

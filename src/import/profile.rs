@@ -58,12 +58,29 @@ pub fn builtin() -> Vec<Profile> {
     vec![
         Profile {
             name: "trs".into(),
-            detect: list(&[".TRS_Editor", ".trs_editor_view", ".TRS_UEDITOR"]),
+            detect: list(&[
+                ".TRS_Editor",
+                ".trs_editor_view",
+                ".TRS_UEDITOR",
+                ".Custom_UnionStyle",
+            ]),
             fields: Fields {
                 title: list(&["meta[name=\"ArticleTitle\"]"]),
-                body: list(&[".TRS_Editor", ".trs_editor_view", ".TRS_UEDITOR"]),
+                body: list(&[
+                    ".TRS_Editor",
+                    ".trs_editor_view",
+                    ".TRS_UEDITOR",
+                    ".Custom_UnionStyle",
+                ]),
                 breadcrumb: list(BREADCRUMBS),
-                attachments: list(&[".fj", ".attachment", ".appendix", ".xgfj", "#fj"]),
+                attachments: list(&[
+                    ".fj",
+                    ".attachment",
+                    ".appendix",
+                    ".xgfj",
+                    "#fj",
+                    ".article_attachment",
+                ]),
                 ..Fields::default()
             },
         },

@@ -230,7 +230,13 @@ pub fn publish(
     let changed = report.web.as_ref().is_some_and(|w| w.wrote)
         || report.sheets.iter().any(|s| s.wrote)
         || !p.source.is_dir();
-    let old = p.source.with_extension("publish-old");
+    let mut old_name = p
+        .source
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    old_name.push(".publish-old");
+    let old = p.source.with_file_name(old_name);
     let _ = std::fs::remove_dir_all(&old);
     if p.source.is_dir() {
         std::fs::rename(&p.source, &old).map_err(io(&p.source))?;

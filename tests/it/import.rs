@@ -521,3 +521,25 @@ fn the_annotated_import_config_is_valid() {
     let err = ImportConfig::load(&bad).unwrap_err().to_string();
     assert!(err.contains("ours") && err.contains("div["), "{err}");
 }
+
+#[test]
+fn a_robots_txt_that_cannot_be_read_fetches_nothing_and_says_why() {
+    let server = serve_fixture();
+    server.fail("/robots.txt", Fault::Status(503), 10);
+    let dir = tempfile::tempdir().unwrap();
+    let err = import::import_web(
+        &dir.path().join("hall"),
+        &crawl_config(&server, 40.0),
+        &mut |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("robots.txt could not be read") && err.contains("unchanged"),
+        "{err}"
+    );
+    assert!(
+        server.requests().iter().all(|r| r.path == "/robots.txt"),
+        "only robots.txt was asked for"
+    );
+}
