@@ -139,6 +139,23 @@ enum ImportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Take one saved page apart as `import web` would, to try a profile: which profile,
+    /// whether it is an article, every field, the body's start, attachments and links
+    #[command(after_help = IMPORT_EXIT_CODES)]
+    Page {
+        /// The page as saved from the website (bytes as served; its meta charset decides)
+        file: PathBuf,
+        /// The page's address (for its links, and a date in the address)
+        #[arg(
+            long,
+            value_name = "URL",
+            default_value = "https://www.example.gov.cn/page.html"
+        )]
+        url: String,
+        /// Print what was found as one JSON object
+        #[arg(long)]
+        json: bool,
+    },
     /// Service guides from a spreadsheet (xlsx, or csv in UTF-8 or GBK): one row a guide,
     /// materials on a second sheet or one a line in a cell
     #[command(after_help = IMPORT_EXIT_CODES)]
@@ -1790,6 +1807,28 @@ fn import(command: ImportCommand, config_file: Option<&Path>) -> Result<ExitCode
             out,
             json,
         } => (urls, sitemaps, mirror, out, json),
+        ImportCommand::Page { file, url, json } => {
+            let config = match config_file {
+                Some(path) => {
+                    ImportConfig::load(path).map_err(|err| Failure(4, err.to_string()))?
+                }
+                None => ImportConfig::default(),
+            };
+            let url =
+                url::Url::parse(&url).map_err(|err| Failure(2, format!("--url {url}: {err}")))?;
+            let bytes = std::fs::read(&file)
+                .map_err(|err| Failure(3, format!("{}: {err}", file.display())))?;
+            let page = kiosk::import::crawl::page_of(&url, &bytes, None, &config.profiles());
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&page).expect("a page serialises")
+                );
+            } else {
+                print!("{}", kiosk::import::render_page(&page));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
         ImportCommand::Sheet {
             file,
             mapping,

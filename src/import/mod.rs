@@ -1034,3 +1034,60 @@ pub fn render_sheet_report(report: &SheetReport) -> String {
     }
     out
 }
+
+/// What `kiosk import page` prints: a page as the import sees it.
+pub fn render_page(page: &Fetched) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(out, "profile: {}", page.profile);
+    let Some(a) = &page.article else {
+        let _ = writeln!(
+            out,
+            "a list or index page: followed, not imported ({} links)",
+            page.links.len()
+        );
+        return out;
+    };
+    let _ = writeln!(out, "an article ({} links on the page)", page.links.len());
+    for (label, value) in [
+        ("title", &a.title),
+        ("date", &a.date),
+        ("publisher", &a.publisher),
+        ("doc_number", &a.doc_number),
+        ("index_number", &a.index_number),
+        ("topic", &a.topic),
+        ("validity", &a.validity),
+    ] {
+        let _ = writeln!(
+            out,
+            "{label:<13} {}",
+            if value.is_empty() { "(none)" } else { value }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{:<13} {}",
+        "column",
+        if a.column.is_empty() {
+            "(none: 其他信息)".to_owned()
+        } else {
+            a.column.join(" > ")
+        }
+    );
+    let _ = writeln!(out, "{:<13} {}", "keywords", a.keywords.join("、"));
+    for attachment in &a.attachments {
+        let _ = writeln!(
+            out,
+            "{:<13} {} <{}>",
+            "attachment", attachment.name, attachment.url
+        );
+    }
+    let chars = a.body.chars().count();
+    let start: String = a.body.chars().take(600).collect();
+    let _ = writeln!(
+        out,
+        "body ({chars} characters of Markdown):\n{start}{}",
+        if chars > 600 { "\n…" } else { "" }
+    );
+    out
+}

@@ -543,3 +543,44 @@ fn a_robots_txt_that_cannot_be_read_fetches_nothing_and_says_why() {
         "only robots.txt was asked for"
     );
 }
+
+#[test]
+fn import_page_shows_how_one_page_is_taken_apart() {
+    let run = |file: &str, url: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kiosk"))
+            .args(["import", "page"])
+            .arg(mirror().join(HOST).join(file))
+            .args(["--url", url])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let t = truth()
+        .into_iter()
+        .find(|t| t.template == "trs" && t.urls.len() == 1)
+        .unwrap();
+    let file = t.url.strip_prefix("https://www.qljkq.gov.cn/").unwrap();
+    let text = run(file, &t.url);
+    assert!(text.starts_with("profile: trs\nan article"), "{text}");
+    assert!(
+        text.contains(&format!("index_number  {}", t.index_number)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("column        {}", t.column.join(" > "))),
+        "{text}"
+    );
+    let list = run(
+        "col/col1230/index.html",
+        "https://www.qljkq.gov.cn/col/col1230/index.html",
+    );
+    assert!(
+        list.contains("a list or index page: followed, not imported"),
+        "{list}"
+    );
+}
