@@ -1793,11 +1793,10 @@ fn load_content(
 }
 
 fn import(command: ImportCommand, config_file: Option<&Path>) -> Result<ExitCode, Failure> {
-    use kiosk::import::{ImportConfig, ImportError};
-    let fail = |err: ImportError| match err {
-        ImportError::Config(_) => Failure(2, err.to_string()),
-        ImportError::Io { .. } => Failure(3, err.to_string()),
-        ImportError::Network(_) => Failure(7, err.to_string()),
+    use kiosk::import::ImportConfig;
+    let load_config = || match config_file {
+        Some(path) => ImportConfig::load(path).map_err(|err| Failure(4, err.to_string())),
+        None => Ok(ImportConfig::default()),
     };
     let (urls, sitemaps, mirror, out, json) = match command {
         ImportCommand::Web {
@@ -1808,25 +1807,13 @@ fn import(command: ImportCommand, config_file: Option<&Path>) -> Result<ExitCode
             json,
         } => (urls, sitemaps, mirror, out, json),
         ImportCommand::Page { file, url, json } => {
-            let config = match config_file {
-                Some(path) => {
-                    ImportConfig::load(path).map_err(|err| Failure(4, err.to_string()))?
-                }
-                None => ImportConfig::default(),
-            };
+            let config = load_config()?;
             let url =
                 url::Url::parse(&url).map_err(|err| Failure(2, format!("--url {url}: {err}")))?;
             let bytes = std::fs::read(&file)
                 .map_err(|err| Failure(3, format!("{}: {err}", file.display())))?;
             let page = kiosk::import::crawl::page_of(&url, &bytes, None, &config.profiles());
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string(&page).expect("a page serialises")
-                );
-            } else {
-                print!("{}", kiosk::import::render_page(&page));
-            }
+            print_report(json, &page, kiosk::import::render_page);
             return Ok(ExitCode::SUCCESS);
         }
         ImportCommand::Sheet {
@@ -1836,30 +1823,17 @@ fn import(command: ImportCommand, config_file: Option<&Path>) -> Result<ExitCode
             json,
         } => {
             let mapping = match mapping {
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .map_err(|err| Failure(4, format!("{}: {err}", path.display())))?;
-                    toml::from_str(&text)
-                        .map_err(|err| Failure(4, format!("{}: {err}", path.display())))?
-                }
+                Some(path) => kiosk::import::sheet::Mapping::load(&path)
+                    .map_err(|err| Failure(4, err.to_string()))?,
                 None => kiosk::import::sheet::Mapping::default(),
             };
-            let report = kiosk::import::import_sheet(&out, &file, &mapping).map_err(fail)?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string(&report).expect("the report serialises")
-                );
-            } else {
-                print!("{}", kiosk::import::render_sheet_report(&report));
-            }
+            let report =
+                kiosk::import::import_sheet(&out, &file, &mapping).map_err(import_failure)?;
+            print_report(json, &report, kiosk::import::render_sheet_report);
             return Ok(ExitCode::SUCCESS);
         }
     };
-    let mut config = match config_file {
-        Some(file) => ImportConfig::load(file).map_err(|err| Failure(4, err.to_string()))?,
-        None => ImportConfig::default(),
-    };
+    let mut config = load_config()?;
     config.web.urls.extend(urls);
     config.web.sitemaps.extend(sitemaps);
     if mirror.is_some() {
@@ -1899,36 +1873,17 @@ fn import(command: ImportCommand, config_file: Option<&Path>) -> Result<ExitCode
     if tty {
         eprintln!();
     }
-    let report = result.map_err(fail)?;
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string(&report).expect("the report serialises")
-        );
-    } else {
-        print!("{}", kiosk::import::render_report(&report));
-    }
+    let report = result.map_err(import_failure)?;
+    print_report(json, &report, kiosk::import::render_report);
     Ok(ExitCode::SUCCESS)
 }
 
 fn publish(config_file: Option<&Path>, json: bool) -> Result<ExitCode, Failure> {
-    use kiosk::import::{ImportConfig, ImportError};
+    use kiosk::import::ImportConfig;
     let file = config_file.ok_or_else(|| Failure(2, "kiosk publish needs --config FILE: the import config with its [publish] section (docs/import.md)".into()))?;
     let config = ImportConfig::load(file).map_err(|err| Failure(4, err.to_string()))?;
-    let report =
-        kiosk::import::publish::publish(&config, &mut |_| {}).map_err(|err| match err {
-            ImportError::Config(_) => Failure(2, err.to_string()),
-            ImportError::Io { .. } => Failure(3, err.to_string()),
-            ImportError::Network(_) => Failure(7, err.to_string()),
-        })?;
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string(&report).expect("the report serialises")
-        );
-    } else {
-        print!("{}", kiosk::import::publish::render(&report));
-    }
+    let report = kiosk::import::publish::publish(&config, &mut |_| {}).map_err(import_failure)?;
+    print_report(json, &report, kiosk::import::publish::render);
     Ok(if report.outcome == "refused" {
         ExitCode::from(1)
     } else {
@@ -1955,5 +1910,27 @@ fn default_bench_source() -> PathBuf {
         kiosk::datadir::resolve_content(None, &DataDir::new("/nonexistent"))
             .map(|origin| origin.path().to_path_buf())
             .unwrap_or_default()
+    }
+}
+
+/// The exit code of an import's failure: its config (2), a file (3), the network (7).
+fn import_failure(err: kiosk::import::ImportError) -> Failure {
+    use kiosk::import::ImportError;
+    match err {
+        ImportError::Config(_) => Failure(2, err.to_string()),
+        ImportError::Io { .. } => Failure(3, err.to_string()),
+        ImportError::Network(_) => Failure(7, err.to_string()),
+    }
+}
+
+/// A report as one JSON object (`--json`), or as lines for a person.
+fn print_report<T: serde::Serialize>(json: bool, report: &T, render: fn(&T) -> String) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(report).expect("a report serialises")
+        );
+    } else {
+        print!("{}", render(report));
     }
 }

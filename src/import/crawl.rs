@@ -96,6 +96,14 @@ pub fn host_key(url: &Url) -> String {
     }
 }
 
+/// The path and query of a URL, as robots.txt rules match them.
+fn path_and_query(url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
 fn is_page(url: &Url) -> bool {
     let path = url.path().to_ascii_lowercase();
     !NOT_PAGES.iter().any(|e| path.ends_with(e))
@@ -465,10 +473,7 @@ async fn crawl_async(
                 robots.insert(origin.clone(), rules);
             }
             let rules = &robots[&origin];
-            let target = match url.query() {
-                Some(q) => format!("{}?{q}", url.path()),
-                None => url.path().to_owned(),
-            };
+            let target = path_and_query(&url);
             if !rules.allows(&target) {
                 crawled.refused_by_robots += 1;
                 continue;
@@ -593,12 +598,8 @@ pub fn read_mirror(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Crawled, ImportError> {
     let started = Instant::now();
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ImportError::Io { path, source }
-    };
     let mut hosts: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io(dir))?
+        .map_err(super::io_error(dir))?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.is_dir())
@@ -625,7 +626,7 @@ pub fn read_mirror(
             .map(|t| Robots::parse(&t, &options.user_agent))
             .unwrap_or_else(|_| Robots::allow_all());
         let mut files = Vec::new();
-        walk(&host_dir, &mut files).map_err(io(&host_dir))?;
+        walk(&host_dir, &mut files).map_err(super::io_error(&host_dir))?;
         files.sort();
         for file in files {
             let rel = file
@@ -645,10 +646,7 @@ pub fn read_mirror(
             if !html_name || !is_page(&url) {
                 continue;
             }
-            let target = match url.query() {
-                Some(q) => format!("{}?{q}", url.path()),
-                None => url.path().to_owned(),
-            };
+            let target = path_and_query(&url);
             if !robots.allows(&target)
                 || options
                     .exclude

@@ -140,6 +140,12 @@ impl State {
         src.join(STATE_DIR).join("state.json")
     }
 
+    /// Writes the state (only when it changed).
+    fn write(&self, src: &Path) -> Result<bool, ImportError> {
+        let text = serde_json::to_string_pretty(self).expect("the state serialises") + "\n";
+        write_if_changed(&State::path(src), text.as_bytes())
+    }
+
     pub fn read(src: &Path) -> State {
         std::fs::read(State::path(src))
             .ok()
@@ -168,7 +174,7 @@ pub fn write_source(
     config: &ImportConfig,
 ) -> Result<Report, ImportError> {
     let old_state = State::read(src);
-    let old_items = read_web_items(src);
+    let old_items = read_items(src, WEB_ITEMS, |i: &WebItem| &i.id);
     let mut report = Report {
         pages: crawled.pages.len(),
         requests: crawled.requests,
@@ -348,8 +354,7 @@ pub fn write_source(
     report.skipped.sort_by(|a, b| a.url.cmp(&b.url));
 
     let wrote = write_files(src, &site_text, &columns_text, WEB_ITEMS, &lines)?;
-    let state_text = serde_json::to_string_pretty(&state).expect("the state serialises") + "\n";
-    write_if_changed(&State::path(src), state_text.as_bytes())?;
+    state.write(src)?;
     report.wrote = wrote;
     Ok(report)
 }
@@ -698,14 +703,18 @@ fn line_of(item: &WebItem) -> String {
     serde_json::to_string(item).expect("an item serialises")
 }
 
-/// The items the last import wrote, by id.
-fn read_web_items(src: &Path) -> BTreeMap<String, WebItem> {
-    let Ok(text) = std::fs::read_to_string(src.join(WEB_ITEMS)) else {
+/// The items an import wrote into `file` last time, by id.
+fn read_items<T: serde::de::DeserializeOwned>(
+    src: &Path,
+    file: &str,
+    id: fn(&T) -> &str,
+) -> BTreeMap<String, T> {
+    let Ok(text) = std::fs::read_to_string(src.join(file)) else {
         return BTreeMap::new();
     };
     text.lines()
-        .filter_map(|l| serde_json::from_str::<WebItem>(l).ok())
-        .map(|i| (i.id.clone(), i))
+        .filter_map(|l| serde_json::from_str::<T>(l).ok())
+        .map(|i| (id(&i).to_owned(), i))
         .collect()
 }
 
@@ -965,12 +974,7 @@ pub fn import_sheet(
             reason,
         });
     }
-    let old: BTreeMap<String, sheet::GuideItem> = std::fs::read_to_string(src.join(SHEET_ITEMS))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<sheet::GuideItem>(l).ok())
-        .map(|g| (g.id.clone(), g))
-        .collect();
+    let old = read_items(src, SHEET_ITEMS, |g: &sheet::GuideItem| &g.id);
     for (_, item) in &items {
         let change = Change {
             id: item.id.clone(),
@@ -994,11 +998,8 @@ pub fn import_sheet(
     }
     report.items = items.len();
     let wrote = write_files(src, &site_text, &columns_text, SHEET_ITEMS, &lines)?;
-    // Keep what the web import remembers; add the column.
-    let mut full = State::read(src);
-    full.columns.extend(state.columns);
-    let state_text = serde_json::to_string_pretty(&full).expect("the state serialises") + "\n";
-    write_if_changed(&State::path(src), state_text.as_bytes())?;
+    // What the web import remembers stays; the guides' column is added.
+    state.write(src)?;
     report.wrote = wrote;
     Ok(report)
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{sheet, ImportConfig, ImportError, Report, SheetReport};
+use super::{io_error, sheet, ImportConfig, ImportError, Report, SheetReport};
 use crate::bundle;
 
 /// `[publish]` of the import config.
@@ -91,13 +91,6 @@ pub struct PublishReport {
     pub items: usize,
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ImportError + '_ {
-    move |source| ImportError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
@@ -112,13 +105,14 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn staging_of(source: &Path) -> PathBuf {
-    let mut name = source
+/// `path` with `suffix` added to its file name (`hall` → `hall.publishing`).
+fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path
         .file_name()
         .map(|n| n.to_os_string())
         .unwrap_or_default();
-    name.push(".publishing");
-    source.with_file_name(name)
+    name.push(suffix);
+    path.with_file_name(name)
 }
 
 fn refused(mut report: PublishReport, reason: String) -> PublishReport {
@@ -140,12 +134,12 @@ pub fn publish(
     }
     let key =
         bundle::SecretKey::read(&p.key).map_err(|err| ImportError::Config(err.to_string()))?;
-    let staging = staging_of(&p.source);
+    let staging = beside(&p.source, ".publishing");
     // A staging copy with a crawl journal in it is a publish that was interrupted: go on.
     if !super::journal_path(&staging).is_file() {
         let _ = std::fs::remove_dir_all(&staging);
         if p.source.is_dir() {
-            copy_tree(&p.source, &staging).map_err(io(&staging))?;
+            copy_tree(&p.source, &staging).map_err(io_error(&staging))?;
         }
     }
     let before = crate::source::load(&p.source)
@@ -169,11 +163,7 @@ pub fn publish(
         }
     }
     let mapping = match &p.mapping {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(io(path))?;
-            toml::from_str(&text)
-                .map_err(|err| ImportError::Config(format!("{}: {err}", path.display())))?
-        }
+        Some(path) => sheet::Mapping::load(path)?,
         None => sheet::Mapping::default(),
     };
     for file in &p.sheets {
@@ -230,18 +220,12 @@ pub fn publish(
     let changed = report.web.as_ref().is_some_and(|w| w.wrote)
         || report.sheets.iter().any(|s| s.wrote)
         || !p.source.is_dir();
-    let mut old_name = p
-        .source
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    old_name.push(".publish-old");
-    let old = p.source.with_file_name(old_name);
+    let old = beside(&p.source, ".publish-old");
     let _ = std::fs::remove_dir_all(&old);
     if p.source.is_dir() {
-        std::fs::rename(&p.source, &old).map_err(io(&p.source))?;
+        std::fs::rename(&p.source, &old).map_err(io_error(&p.source))?;
     }
-    std::fs::rename(&staging, &p.source).map_err(io(&staging))?;
+    std::fs::rename(&staging, &p.source).map_err(io_error(&staging))?;
     let _ = std::fs::remove_dir_all(&old);
 
     let channel_path = p.web_root.join("channel.txt");
@@ -251,7 +235,7 @@ pub fn publish(
     }
 
     // The next bundle, then the channel that names it.
-    std::fs::create_dir_all(&p.web_root).map_err(io(&p.web_root))?;
+    std::fs::create_dir_all(&p.web_root).map_err(io_error(&p.web_root))?;
     let site = loaded.content.site.id.clone();
     let seq = bundle::next_seq(&p.key, &site, &p.web_root).ok_or_else(|| {
         ImportError::Config(format!(
@@ -274,15 +258,15 @@ pub fn publish(
         let _ = std::fs::remove_file(&partial);
         ImportError::Config(format!("the bundle could not be built: {err}"))
     })?;
-    std::fs::rename(&partial, &file).map_err(io(&file))?;
+    std::fs::rename(&partial, &file).map_err(io_error(&file))?;
     if let Err(err) = bundle::record_seq(&p.key, &manifest.site, manifest.seq) {
         tracing::warn!(cause = %err, "cannot record the seq beside the key");
     }
-    let bytes = std::fs::read(&file).map_err(io(&file))?;
+    let bytes = std::fs::read(&file).map_err(io_error(&file))?;
     let channel = bundle::channel::Channel::for_bundle(&manifest, &name, &bytes);
     let channel_tmp = p.web_root.join(".channel.txt.part");
-    std::fs::write(&channel_tmp, channel.sign(&key)).map_err(io(&channel_tmp))?;
-    std::fs::rename(&channel_tmp, &channel_path).map_err(io(&channel_path))?;
+    std::fs::write(&channel_tmp, channel.sign(&key)).map_err(io_error(&channel_tmp))?;
+    std::fs::rename(&channel_tmp, &channel_path).map_err(io_error(&channel_path))?;
     prune(&p.web_root, &site, p.keep_bundles);
     report.outcome = "published".into();
     report.bundle = name;

@@ -93,6 +93,15 @@ pub struct Mapping {
     pub column: String,
 }
 
+impl Mapping {
+    /// Reads a mapping file; a file that is not one is named with its error.
+    pub fn load(path: &Path) -> Result<Mapping, ImportError> {
+        let text = std::fs::read_to_string(path).map_err(super::io_error(path))?;
+        toml::from_str(&text)
+            .map_err(|err| ImportError::Config(format!("{}: {err}", path.display())))
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SheetMapping {
@@ -158,13 +167,9 @@ pub struct Table {
 
 /// Reads every sheet of an xlsx/xls/ods workbook, or the one table of a CSV file, as text.
 pub fn read_tables(path: &Path) -> Result<Vec<Table>, ImportError> {
-    let io = |source| ImportError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     let lower = path.to_string_lossy().to_ascii_lowercase();
     if lower.ends_with(".csv") || lower.ends_with(".txt") {
-        let bytes = std::fs::read(path).map_err(io)?;
+        let bytes = std::fs::read(path).map_err(super::io_error(path))?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
