@@ -165,6 +165,21 @@ struct Search<'a, 'b> {
 }
 
 impl Search<'_, '_> {
+    /// The letter of the reading at syllable `j`, letter `t`, if it belongs to a character.
+    fn letter(&self, j: usize, t: usize) -> Option<u8> {
+        let syllable = self.reading.get(j)?;
+        syllable.ch?;
+        syllable.py.as_bytes().get(t).copied()
+    }
+
+    /// The position one letter on from syllable `j`, letter `t`.
+    fn step(&self, j: usize, t: usize) -> (usize, usize) {
+        match self.reading.get(j) {
+            Some(syllable) if t + 1 < syllable.py.len() => (j, t + 1),
+            _ => (j + 1, 0),
+        }
+    }
+
     /// `i`: position in the pattern; `j`: syllable; `t`: letters of syllable `j` already typed.
     fn go(&mut self, i: usize, j: usize, t: usize, typos: u8, abbreviated: u8) {
         self.steps += 1;
@@ -229,6 +244,17 @@ impl Search<'_, '_> {
                         self.go(i, nj, nt, typos + 1, abbreviated); // missing letter
                     }
                     self.go(i + 1, j, t, typos + 1, abbreviated); // extra letter
+                                                                  // Two neighbouring letters swapped (yignye for yingye), within a syllable
+                                                                  // or across two.
+                    if t < py.len() && py[t] != letter {
+                        let (nj, nt) = next(t + 1);
+                        let swapped = self.letter(nj, nt) == Some(letter)
+                            && self.pattern.get(i + 1) == Some(&Typed::Letter(py[t]));
+                        if swapped {
+                            let (aj, at) = self.step(nj, nt);
+                            self.go(i + 2, aj, at, typos + 1, abbreviated);
+                        }
+                    }
                 }
             }
         }
@@ -291,6 +317,25 @@ mod tests {
         check("yingyezhizaa", "营业执照", 1, Some((1, false, 1)));
         check("yingyezhixxx", "营业执照", 1, None);
         check("yyzzx", "营业执照", 1, None);
+    }
+
+    #[test]
+    fn two_swapped_letters_are_one_typo() {
+        check("yignyezhizhao", "营业执照", 0, None);
+        check("yignyezhizhao", "营业执照", 1, Some((1, false, 0)));
+        // Across two syllables: yingye typed yinyge.
+        check("yinygezhizhao", "营业执照", 1, Some((1, false, 0)));
+        check("gognjijin", "公积金", 1, Some((1, false, 0)));
+        // Two swaps are two typos.
+        check("yignyezhizaho", "营业执照", 1, None);
+    }
+
+    #[test]
+    fn place_names_read_as_their_people_say_them() {
+        assert_eq!(py("蚌埠"), "beng bu");
+        assert_eq!(py("六安"), "lu an");
+        assert_eq!(py("乐清"), "yue qing");
+        assert_eq!(py("番禺"), "pan yu");
     }
 
     #[test]
