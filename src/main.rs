@@ -576,6 +576,10 @@ struct SearchArgs {
     /// Print JSON
     #[arg(long)]
     json: bool,
+    /// Print how the query was understood (words kept and dropped, plain-language rules,
+    /// corrections) and where each result's words matched
+    #[arg(long, conflicts_with_all = ["json", "queries"])]
+    explain: bool,
     /// Run every query in FILE (one a line) and print one JSON object per line
     #[arg(long, value_name = "FILE", conflicts_with = "query")]
     queries: Option<PathBuf>,
@@ -1759,6 +1763,13 @@ fn search(args: SearchArgs, data_dir: &DataDir) -> Result<ExitCode, Failure> {
             };
             let _ = writeln!(out, "{json}");
         }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.explain {
+        let explained = index
+            .explain(&request(args.query.clone().unwrap_or_default()))
+            .map_err(|err| Failure(3, err.to_string()))?;
+        print!("{}", kiosk::text::render_explanation(&explained));
         return Ok(ExitCode::SUCCESS);
     }
     let results = run(args.query.clone().unwrap_or_default())?;

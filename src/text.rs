@@ -338,6 +338,9 @@ pub fn render_results(results: &crate::search::SearchResults) -> String {
         );
     }
     let _ = writeln!(out, "“{}”: {} results", results.query, results.total);
+    if let Some(searched) = &results.searched_as {
+        let _ = writeln!(out, "Searched for “{searched}”");
+    }
     if results.relaxed {
         let _ = writeln!(out, "No item matches every word; these match some of them.");
     }
@@ -374,6 +377,129 @@ pub fn render_results(results: &crate::search::SearchResults) -> String {
 }
 
 /// Search results as one JSON object (the `--json` and `--queries` output).
+/// `kiosk search --explain`: how the query was understood, then each result with where its
+/// words matched.
+pub fn render_explanation(explained: &crate::search::Explanation) -> String {
+    let plan = &explained.plan;
+    let mut out = String::new();
+    let list = |items: Vec<String>| {
+        if items.is_empty() {
+            "—".to_owned()
+        } else {
+            items.join(", ")
+        }
+    };
+    let _ = writeln!(out, "Query: “{}”", plan.normalized);
+    let kinds = ["as typed", "spelling put right", "plain language rewritten"];
+    for (i, conjunction) in plan.conjunctions.iter().enumerate() {
+        let kind = match i {
+            0 => kinds[0],
+            _ if plan.corrected.is_some() && i == 1 => kinds[1],
+            _ => kinds[2],
+        };
+        let groups: Vec<String> = conjunction
+            .groups
+            .iter()
+            .map(|g| {
+                let alternatives: Vec<&str> =
+                    g.alternatives.iter().map(|a| a.text.as_str()).collect();
+                let role = if g.typing {
+                    " (being typed: ranks only)"
+                } else if g.weak {
+                    " (general: ranks only)"
+                } else {
+                    ""
+                };
+                format!("[{}]{role}", alternatives.join(" | "))
+            })
+            .collect();
+        let firm = conjunction.groups.iter().filter(|g| g.firm()).count();
+        let _ = writeln!(
+            out,
+            "Searched {kind} (weight {}): {}; {} of {firm} deciding words must match",
+            conjunction.weight,
+            groups.join(" "),
+            crate::search::plan::required(firm),
+        );
+    }
+    let _ = writeln!(out, "Words dropped: {}", list(plan.dropped.clone()));
+    let _ = writeln!(
+        out,
+        "Plain-language rules: {}",
+        list(
+            plan.expansions
+                .iter()
+                .map(|e| format!("{} → {}", e.phrase, e.terms.join(" | ")))
+                .collect()
+        )
+    );
+    let mut corrections: Vec<String> = plan
+        .readings
+        .iter()
+        .map(|(typed, word, typo)| {
+            let typo = if *typo { " (a typo put right)" } else { "" };
+            format!("{typed} → {word}{typo}")
+        })
+        .collect();
+    if let Some(corrected) = &plan.corrected {
+        corrections.push(format!(
+            "{} → {corrected} (sounds the same)",
+            plan.normalized
+        ));
+    }
+    let _ = writeln!(out, "Pinyin and spelling: {}", list(corrections));
+    if let Some(number) = &plan.doc_number {
+        let _ = writeln!(out, "Document number: {number}");
+    }
+    if let Some(searched) = &explained.results.searched_as {
+        let _ = writeln!(out, "The screen says: 已为您查找“{searched}”");
+    }
+    let results = &explained.results;
+    let _ = writeln!(
+        out,
+        "\n{} results{}",
+        results.total,
+        if results.relaxed {
+            " (nothing matched enough words: any one word was enough)"
+        } else {
+            ""
+        }
+    );
+    for (i, hit) in explained.hits.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "\n{:>2}. {}  ({})  score {:.2}",
+            i + 1,
+            hit.title,
+            hit.id,
+            hit.score
+        );
+        for group in &hit.words {
+            if group.conjunction > 0 && group.matched.is_empty() {
+                continue;
+            }
+            let role = if group.decides { "" } else { " (ranks only)" };
+            let via = if group.conjunction > 0 {
+                " [rewritten]"
+            } else {
+                ""
+            };
+            let found = if group.matched.is_empty() {
+                "not found".to_owned()
+            } else {
+                group
+                    .matched
+                    .iter()
+                    .map(|m| format!("{} in {} {:.2}", m.word, m.field, m.score))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let _ = writeln!(out, "    {}{role}{via}: {found}", group.group);
+        }
+    }
+    out
+}
+
 pub fn results_json(results: &crate::search::SearchResults) -> serde_json::Value {
     use serde_json::{json, Map, Value};
     let hits: Vec<Value> = results
@@ -412,6 +538,7 @@ pub fn results_json(results: &crate::search::SearchResults) -> serde_json::Value
         },
         "relaxed": results.relaxed,
         "suggestion": results.suggestion,
+        "searched_as": results.searched_as,
         "popular": results.popular,
     })
 }

@@ -22,7 +22,7 @@ use tantivy::{
     Term,
 };
 
-use super::normalize::{compact, index_tokens, normalize, query_tokens};
+use super::normalize::{compact, doc_numbers, index_tokens, normalize, query_tokens};
 use super::plan::{self, Alternative, Plan};
 use super::snippet::snippet;
 use super::synonyms::Synonyms;
@@ -32,10 +32,13 @@ use crate::content::{Content, Date, ItemKind};
 use crate::source::{self, SourceFiles};
 
 /// Bumped whenever the schema, the tokenizers or the saved files change: old indexes are rebuilt.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 const META_FILE: &str = "kiosk-index.json";
 const VOCABULARY_FILE: &str = "vocabulary.json";
 const FIRST_KEYSTROKES_FILE: &str = "first-keystrokes.json";
+/// Below this many results that cover enough of a query's words, results that cover fewer of
+/// them are shown too.
+const FEW: usize = 3;
 /// Characters of text around a match shown in a snippet.
 const SNIPPET_WIDTH: usize = 72;
 
@@ -150,6 +153,9 @@ struct Fields {
     words: Field,
     keywords: Field,
     keyword: Field,
+    /// The words of the body and the guide fields (jieba, with the shorter words inside longer
+    /// ones): a dictionary word matches only where the text's own words hold it.
+    text_words: Field,
     guide: Field,
     meta: Field,
     body: Field,
@@ -186,6 +192,7 @@ fn schema() -> (Schema, Fields) {
         words: builder.add_text_field("words", text(WORDS, false)),
         keywords: builder.add_text_field("keywords", text(BIGRAM, true)),
         keyword: builder.add_text_field("keyword", text(KEYWORDS, false)),
+        text_words: builder.add_text_field("text_words", text(WORDS, false)),
         guide: builder.add_text_field("guide", text(BIGRAM, true)),
         meta: builder.add_text_field("meta", text(BIGRAM, true)),
         body: builder.add_text_field("body", text(BIGRAM, true)),
@@ -338,10 +345,13 @@ impl SearchIndex {
             doc.add_text(fields.meta, meta.join("\n"));
             let body = item.body.plain_text();
             doc.add_text(fields.body, &body);
+            doc.add_text(fields.text_words, format!("{body}\n{guide_text}"));
+            let printed = printed_doc_numbers(item, &body);
             let numbers: Vec<&str> = item
                 .doc_number
                 .iter()
                 .chain(&item.index_number)
+                .chain(&printed)
                 .map(String::as_str)
                 .collect();
             doc.add_text(fields.docno, numbers.join("\n"));
@@ -513,9 +523,15 @@ impl SearchIndex {
         // Without filters, one pass gives the page, the total and the facets together.
         let (mut addresses, mut total, mut facets) =
             self.run(&searcher, query.as_ref(), &[], request, limit, true)?;
-        if facets.total == 0 && plan.conjunctions.iter().any(|c| c.groups.len() > 1) {
-            relaxed = true;
-            query = self.query(&plan, true);
+        if facets.total < FEW && plan.conjunctions.iter().any(|c| c.groups.len() > 1) {
+            // Few items or none cover enough of the words: those that cover some of them
+            // follow, after the ones that cover enough.
+            relaxed = facets.total == 0;
+            let enough = query;
+            query = Box::new(BooleanQuery::new(vec![
+                (Occur::Must, self.query(&plan, true)),
+                (Occur::Should, enough),
+            ]));
             (addresses, total, facets) =
                 self.run(&searcher, query.as_ref(), &[], request, limit, true)?;
         }
@@ -543,11 +559,111 @@ impl SearchIndex {
                 .take(8)
                 .map(|t| t.text.clone())
                 .collect();
-        } else if let Some(corrected) = &plan.corrected {
-            // Results that come through a corrected spelling: say which spelling was meant.
-            results.suggestion = Some(corrected.clone());
+        } else {
+            // Results that come through a rule or a corrected spelling: say what was searched.
+            results.searched_as = plan.searched_as.clone();
         }
         Ok(results)
+    }
+
+    /// A search with the reasons: how the query was understood, and for each result on the
+    /// page, where each of its words matched and what that added to the score.
+    pub fn explain(&self, request: &SearchRequest) -> Result<Explanation, SearchError> {
+        let plan = plan::plan(&request.query, &self.vocabulary, &self.meta.synonyms);
+        let mut results = self.search(&SearchRequest {
+            // The stored first-keystroke answers would skip the plan: search for real.
+            offset: request.offset,
+            ..request.clone()
+        })?;
+        if results.searched_as.is_none() && results.total > 0 {
+            results.searched_as = plan.searched_as.clone();
+        }
+        let searcher = self.reader.searcher();
+        let f = self.fields;
+        let fields = [
+            ("title", f.title, false),
+            ("keywords", f.keywords, false),
+            ("title word", f.words, true),
+            ("keyword", f.keyword, true),
+            ("column/publisher", f.meta, false),
+            ("guide", f.guide, false),
+            ("body", f.body, false),
+            ("body word", f.text_words, true),
+        ];
+        let mut hits = Vec::new();
+        for hit in &results.hits {
+            let mut words = Vec::new();
+            for (c, conjunction) in plan.conjunctions.iter().enumerate() {
+                for group in &conjunction.groups {
+                    let mut matched = Vec::new();
+                    for alternative in &group.alternatives {
+                        for (name, field, whole_word) in fields {
+                            let query: Option<Box<dyn Query>> = if whole_word {
+                                let text = if field == f.keyword {
+                                    alternative.text.clone()
+                                } else {
+                                    alternative.text.replace(' ', "")
+                                };
+                                Some(Box::new(TermQuery::new(
+                                    Term::from_field_text(field, &text),
+                                    IndexRecordOption::WithFreqs,
+                                )))
+                            } else {
+                                phrase(field, &query_tokens(&alternative.text), alternative.prefix)
+                            };
+                            let Some(query) = query else { continue };
+                            if let Some(score) = self.score_of(&searcher, query, &hit.id)? {
+                                matched.push(WordMatch {
+                                    word: alternative.text.clone(),
+                                    field: name,
+                                    score,
+                                });
+                            }
+                        }
+                    }
+                    words.push(GroupMatch {
+                        conjunction: c,
+                        group: group
+                            .alternatives
+                            .first()
+                            .map(|a| a.text.clone())
+                            .unwrap_or_default(),
+                        decides: group.firm(),
+                        matched,
+                    });
+                }
+            }
+            hits.push(HitExplanation {
+                id: hit.id.clone(),
+                title: hit.title.clone(),
+                score: hit.score,
+                words,
+            });
+        }
+        Ok(Explanation {
+            plan,
+            results,
+            hits,
+        })
+    }
+
+    /// The score of `query` for one item, or `None` where it does not match the item.
+    fn score_of(
+        &self,
+        searcher: &Searcher,
+        query: Box<dyn Query>,
+        id: &str,
+    ) -> Result<Option<f32>, SearchError> {
+        let item: Box<dyn Query> = Box::new(ConstScoreQuery::new(
+            Box::new(TermQuery::new(
+                Term::from_field_text(self.fields.id, id),
+                IndexRecordOption::Basic,
+            )),
+            0.0,
+        ));
+        let both = BooleanQuery::new(vec![(Occur::Must, item), (Occur::Must, query)]);
+        let found = searcher.search(&both, &TopDocs::with_limit(1).order_by_score())?;
+        Ok(found.first().map(|(score, _)| *score))
     }
 
     /// One search pass: the requested page of `query` under `filters`, the total, and (when asked)
@@ -634,58 +750,42 @@ impl SearchIndex {
     }
 
     /// The tantivy query for a plan. `relaxed` asks for any one group of a conjunction instead of
-    /// (nearly) all of them.
+    /// the share [`plan::required`] asks for.
     fn query(&self, plan: &Plan, relaxed: bool) -> Box<dyn Query> {
         let f = self.fields;
         let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for conjunction in &plan.conjunctions {
-            let groups: Vec<Box<dyn Query>> = conjunction
-                .groups
-                .iter()
-                .map(|group| {
-                    // The best alternative counts: an item that holds two readings of the same
-                    // typed word is not worth more than one that holds the best reading.
-                    let alternatives: Vec<Box<dyn Query>> = group
-                        .alternatives
-                        .iter()
-                        .map(|alternative| {
-                            Box::new(BoostQuery::new(
-                                self.alternative(alternative),
-                                alternative.weight,
-                            )) as Box<dyn Query>
-                        })
-                        .collect();
-                    Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, 0.1))
-                        as Box<dyn Query>
-                })
-                .collect();
-            // A last word still being typed ranks what matches it higher but does not decide
-            // what matches: the words before it do.
-            let typing_tail =
-                conjunction.groups.len() > 1 && conjunction.groups.last().is_some_and(|g| g.typing);
-            let mut groups = groups;
-            let tail = if typing_tail { groups.pop() } else { None };
-            let n = groups.len();
-            let required = if relaxed {
-                1
-            } else if n <= 2 {
-                n
-            } else {
-                n - 1
-            };
-            let firm: Box<dyn Query> = if n == 1 {
-                groups.into_iter().next().expect("one group")
+            // Groups that decide what matches, and groups that only rank: the word still being
+            // typed, general words, single characters.
+            let mut firm: Vec<Box<dyn Query>> = Vec::new();
+            let mut ranking: Vec<Box<dyn Query>> = Vec::new();
+            for group in &conjunction.groups {
+                let query = self.group(group);
+                if group.firm() {
+                    firm.push(query);
+                } else {
+                    ranking.push(Box::new(BoostQuery::new(query, 0.5)));
+                }
+            }
+            if firm.is_empty() {
+                // Only a word being typed (a single group): it decides after all.
+                firm = std::mem::take(&mut ranking);
+            }
+            let n = firm.len();
+            let required = if relaxed { 1 } else { plan::required(n) };
+            let decided: Box<dyn Query> = if n == 1 {
+                firm.pop().expect("one group")
             } else {
                 Box::new(BooleanQuery::union_with_minimum_required_clauses(
-                    groups, required,
+                    firm, required,
                 ))
             };
-            let conjunction_query: Box<dyn Query> = match tail {
-                Some(tail) => Box::new(BooleanQuery::new(vec![
-                    (Occur::Must, firm),
-                    (Occur::Should, tail),
-                ])),
-                None => firm,
+            let conjunction_query: Box<dyn Query> = if ranking.is_empty() {
+                decided
+            } else {
+                let mut clauses = vec![(Occur::Must, decided)];
+                clauses.extend(ranking.into_iter().map(|q| (Occur::Should, q)));
+                Box::new(BooleanQuery::new(clauses))
             };
             any.push((
                 Occur::Should,
@@ -697,8 +797,14 @@ impl SearchIndex {
                 any.push((Occur::Should, Box::new(BoostQuery::new(query, 8.0))));
             }
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, Box::new(BooleanQuery::new(any)))];
+        // The best reading of the query counts (as typed, put right, rewritten), with a little
+        // for the others: an item does not win by saying the visitor's words in its body when
+        // another says the official ones in its title.
+        let readings: Vec<Box<dyn Query>> = any.into_iter().map(|(_, q)| q).collect();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
+            Occur::Must,
+            Box::new(DisjunctionMaxQuery::with_tie_breaker(readings, 0.3)),
+        )];
         // The query's phrases as typed rank an item higher where they stand whole (a one-word
         // query is already matched as that phrase).
         let several_words = plan
@@ -718,19 +824,59 @@ impl SearchIndex {
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// One word in every text field: the best field counts (title over keywords over body).
+    /// One group: the best alternative counts, so an item that holds two readings of the same
+    /// typed word is not worth more than one that holds the best reading.
+    fn group(&self, group: &plan::Group) -> Box<dyn Query> {
+        let alternatives: Vec<Box<dyn Query>> = group
+            .alternatives
+            .iter()
+            .map(|alternative| {
+                Box::new(BoostQuery::new(
+                    self.alternative(alternative),
+                    alternative.weight,
+                )) as Box<dyn Query>
+            })
+            .collect();
+        Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, 0.1))
+    }
+
+    /// One word in every text field: the best field counts (title over keywords over body). A
+    /// compound also matches where its words stand apart, a little lower than where it is whole.
     fn alternative(&self, alternative: &Alternative) -> Box<dyn Query> {
+        let whole = self.word(&alternative.text, alternative.prefix);
+        if alternative.parts.is_empty() {
+            return whole;
+        }
+        let apart: Vec<(Occur, Box<dyn Query>)> = alternative
+            .parts
+            .iter()
+            .map(|part| (Occur::Must, self.word(part, false)))
+            .collect();
+        Box::new(DisjunctionMaxQuery::with_tie_breaker(
+            vec![
+                whole,
+                Box::new(BoostQuery::new(Box::new(BooleanQuery::new(apart)), 0.4)),
+            ],
+            0.0,
+        ))
+    }
+
+    /// One word (or the start of one) in every text field.
+    fn word(&self, text: &str, prefix: bool) -> Box<dyn Query> {
         let f = self.fields;
-        let tokens = query_tokens(&alternative.text);
+        let tokens = query_tokens(text);
+        // A dictionary word is looked for among the words of the body, where another pair of
+        // words can not fake it (会领 in 社会领域); a word the dictionary does not know (a name,
+        // a new term), or one still being typed, as its characters.
+        let by_words =
+            !prefix && text.chars().all(super::normalize::is_han) && words::is_word(text);
+        let mut fields = vec![(f.title, 5.0), (f.keywords, 4.0), (f.meta, 1.2)];
+        if !by_words {
+            fields.extend([(f.guide, 1.5), (f.body, 1.0)]);
+        }
         let mut parts: Vec<Box<dyn Query>> = Vec::new();
-        for (field, boost) in [
-            (f.title, 5.0),
-            (f.keywords, 4.0),
-            (f.guide, 1.5),
-            (f.meta, 1.2),
-            (f.body, 1.0),
-        ] {
-            if let Some(query) = phrase(field, &tokens, alternative.prefix) {
+        for (field, boost) in fields {
+            if let Some(query) = phrase(field, &tokens, prefix) {
                 parts.push(Box::new(BoostQuery::new(query, boost)));
             }
         }
@@ -741,22 +887,22 @@ impl SearchIndex {
                 boost,
             ))
         };
-        if alternative.prefix || alternative.text.contains(' ') {
+        if by_words {
+            parts.push(term(f.text_words, text, 1.2));
+        }
+        if prefix || text.contains(' ') {
             return Box::new(DisjunctionMaxQuery::with_tie_breaker(parts, 0.2));
         }
         // The word stands whole in the title or keywords (社保 in 社保卡补换, not only 社保 as
         // part of a longer word).
-        parts.push(term(f.words, &alternative.text, 2.0));
+        parts.push(term(f.words, text, 2.0));
         let best_field = Box::new(DisjunctionMaxQuery::with_tie_breaker(parts, 0.2));
         // A keyword that is exactly the word, above all the item's first keyword (its main
         // subject), tells which of several items with the word in the title is meant.
         Box::new(BooleanQuery::new(vec![
             (Occur::Should, best_field as Box<dyn Query>),
-            (Occur::Should, term(f.keyword, &alternative.text, 1.0)),
-            (
-                Occur::Should,
-                term(f.keyword, &format!("^{}", alternative.text), 6.0),
-            ),
+            (Occur::Should, term(f.keyword, text, 1.0)),
+            (Occur::Should, term(f.keyword, &format!("^{text}"), 6.0)),
         ]))
     }
 
@@ -889,6 +1035,27 @@ fn phrase(field: Field, tokens: &[(usize, String)], prefix: bool) -> Option<Box<
     }
 }
 
+/// The document numbers an item without one of its own prints: those in its title, and the
+/// first at the top of its body before anything is cited (the 文号 under a page's title; real
+/// imports often lack the field).
+fn printed_doc_numbers(item: &crate::content::Item, body: &str) -> Vec<String> {
+    if item.doc_number.is_some() {
+        return Vec::new();
+    }
+    let mut numbers: Vec<String> = doc_numbers(&normalize(&item.title))
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect();
+    let head: String = normalize(body).chars().take(120).collect();
+    if let Some((at, number)) = doc_numbers(&head).into_iter().next() {
+        let cites = head.chars().take(at).any(|c| c == '《');
+        if at < 80 && !cites {
+            numbers.push(number);
+        }
+    }
+    numbers
+}
+
 /// The guide fields visitors search by: conditions, materials, steps, place, fee, basis.
 fn guide_text(guide: &crate::content::Guide) -> String {
     let mut parts: Vec<&str> = Vec::new();
@@ -922,6 +1089,45 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, SearchErr
     let bytes = fs::read(path).map_err(io_error(path))?;
     serde_json::from_slice(&bytes)
         .map_err(|err| SearchError::Corrupt(format!("{}: {err}", path.display())))
+}
+
+/// A search with its reasons: see [`SearchIndex::explain`].
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    pub plan: Plan,
+    pub results: SearchResults,
+    pub hits: Vec<HitExplanation>,
+}
+
+/// Why one result ranks where it does.
+#[derive(Debug, Clone)]
+pub struct HitExplanation {
+    pub id: String,
+    pub title: String,
+    pub score: f32,
+    /// Each group of each conjunction of the plan, in order.
+    pub words: Vec<GroupMatch>,
+}
+
+/// Where one group of the query matched in one result.
+#[derive(Debug, Clone)]
+pub struct GroupMatch {
+    /// Which conjunction of the plan (0: as typed).
+    pub conjunction: usize,
+    /// The group's first alternative.
+    pub group: String,
+    /// Whether the group decides what matches (else it only ranks).
+    pub decides: bool,
+    pub matched: Vec<WordMatch>,
+}
+
+/// One alternative found in one field.
+#[derive(Debug, Clone)]
+pub struct WordMatch {
+    pub word: String,
+    pub field: &'static str,
+    /// The field's own score for the word, before the boosts of the plan.
+    pub score: f32,
 }
 
 /// Counts of matching documents by kind, first-level column and year.

@@ -16,7 +16,7 @@ pub mod words;
 
 use std::path::PathBuf;
 
-pub use index::SearchIndex;
+pub use index::{Explanation, GroupMatch, HitExplanation, SearchIndex, WordMatch};
 pub use snippet::Snippet;
 
 use crate::content::{Date, ItemKind};
@@ -102,6 +102,10 @@ pub struct SearchResults {
     pub suggestion: Option<String>,
     /// For a query that found nothing: the content's most common words, to try instead.
     pub popular: Vec<String>,
+    /// What was searched for, when a plain-language rule or a correction changed the query
+    /// (暂住证 → 居住证): the screen says 已为您查找“居住证”.
+    #[serde(default)]
+    pub searched_as: Option<String>,
 }
 
 /// A search that could not run.

@@ -122,10 +122,75 @@ pub fn query_tokens(text: &str) -> Vec<(usize, String)> {
 
 /// Document numbers (`经开管发〔2024〕3号`) are matched with every bracket, space and punctuation
 /// mark removed, so that `经开管发[2024]3号` and `经开管发20243号` find the same document.
+/// `第` between the year and the number (`〔2020〕第3号`) is dropped as well: pages write it or not.
 pub fn compact(text: &str) -> String {
-    text.chars()
+    let kept: Vec<char> = text
+        .chars()
         .filter(|c| is_han(*c) || c.is_alphanumeric())
+        .collect();
+    kept.iter()
+        .enumerate()
+        .filter(|&(i, &c)| {
+            !(c == '第'
+                && i > 0
+                && kept[i - 1].is_ascii_digit()
+                && kept.get(i + 1).is_some_and(char::is_ascii_digit))
+        })
+        .map(|(_, &c)| c)
         .collect()
+}
+
+/// The document numbers printed in a text (`冀人社发〔2024〕24号`, `国办发[2016]1号`,
+/// `河北省人民政府令〔2020〕第3号`), as `(character offset, number)`, in order: a short run of
+/// Chinese characters (the issuer's abbreviation), a year of four digits in any brackets or none,
+/// `第` or not, a serial number and `号`.
+pub fn doc_numbers(text: &str) -> Vec<(usize, String)> {
+    const OPEN: &[char] = &['〔', '[', '【', '(', '（', '﹝', '{', '［'];
+    const CLOSE: &[char] = &['〕', ']', '】', ')', '）', '﹞', '}', '］'];
+    let chars: Vec<char> = text.chars().collect();
+    let mut found = Vec::new();
+    for end in 0..chars.len() {
+        if chars[end] != '号' {
+            continue;
+        }
+        let mut i = end;
+        let digits = |i: &mut usize, max: usize| {
+            let mut n = 0;
+            while *i > 0 && n < max && chars[*i - 1].is_ascii_digit() {
+                *i -= 1;
+                n += 1;
+            }
+            n
+        };
+        if !(1..=4).contains(&digits(&mut i, 4)) {
+            continue;
+        }
+        if i > 0 && chars[i - 1] == '第' {
+            i -= 1;
+        }
+        let bracketed = i > 0 && CLOSE.contains(&chars[i - 1]);
+        if bracketed {
+            i -= 1;
+        }
+        let year_end = i;
+        if digits(&mut i, 4) != 4 || !matches!(&chars[i..i + 2], ['1', '9'] | ['2', '0']) {
+            continue;
+        }
+        if i > 0 && OPEN.contains(&chars[i - 1]) {
+            i -= 1;
+        } else if bracketed || year_end == end {
+            continue;
+        }
+        let mut start = i;
+        while start > 0 && i - start < 10 && is_han(chars[start - 1]) {
+            start -= 1;
+        }
+        if i - start < 2 {
+            continue;
+        }
+        found.push((start, chars[start..=end].iter().collect()));
+    }
+    found
 }
 
 #[cfg(test)]
@@ -178,7 +243,29 @@ mod tests {
     }
 
     #[test]
+    fn finds_document_numbers_in_text() {
+        let numbers =
+            |text: &str| -> Vec<String> { doc_numbers(text).into_iter().map(|(_, n)| n).collect() };
+        assert_eq!(
+            numbers("冀人社发【2017】20号根据（安监总安健[2012]89号）精神"),
+            ["冀人社发【2017】20号", "安监总安健[2012]89号"]
+        );
+        assert_eq!(
+            numbers("(2020年12月15日河北省人民政府令〔2020〕第3号公布)"),
+            ["日河北省人民政府令〔2020〕第3号"]
+        );
+        assert_eq!(numbers("冀科平规2024 1号"), Vec::<String>::new());
+        assert_eq!(numbers("共有2024人12号楼"), Vec::<String>::new());
+        assert_eq!(numbers("国办函〔2023〕7号"), ["国办函〔2023〕7号"]);
+    }
+
+    #[test]
     fn compacts_document_numbers() {
+        assert_eq!(
+            compact("河北省人民政府令〔2020〕第3号"),
+            "河北省人民政府令20203号"
+        );
+        assert_eq!(compact("第3号"), "第3号");
         assert_eq!(compact("经开管发〔2024〕3号"), "经开管发20243号");
         assert_eq!(compact("经开管发 [2024] 3 号"), "经开管发20243号");
     }

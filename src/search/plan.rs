@@ -1,13 +1,15 @@
 //! Query planning: what a visitor typed, turned into the words to look for. Pure.
 //!
-//! A plan is an OR of conjunctions (the query as typed, and each plain-language rewrite of it);
-//! a conjunction is a list of groups that should all match (for three groups or more, all but
-//! one); a group is an OR of alternatives (a Chinese word, or the candidates a pinyin string
-//! spells). Phrases are boosted when they appear whole.
+//! A plan is an OR of conjunctions (the query as typed, a spelling put right, and the query with
+//! the plain-language rules applied); a conjunction is a list of groups, of which a share that
+//! grows with their number must match ([`required`]); a group is an OR of alternatives (a
+//! Chinese word, the candidates a pinyin string spells, the official terms of a plain phrase).
+//! Question frames and function words (怎么办, 能不能, 我想) are dropped; generic words
+//! (办理, 材料, 单字) only rank. Phrases are boosted when they appear whole.
 
 use super::normalize::{compact, is_han, normalize, runs, Run};
 use super::pinyin;
-use super::synonyms::Synonyms;
+use super::synonyms::{Piece, Synonyms};
 use super::vocab::Vocabulary;
 use super::words;
 
@@ -16,51 +18,196 @@ pub const MAX_QUERY_CHARS: usize = 64;
 /// Pinyin candidates kept for one typed string.
 const MAX_CANDIDATES: usize = 5;
 
-/// Words that carry no meaning in a visitor's question (怎么办理营业执照 → 办理 营业执照).
+/// Words that carry no meaning in a visitor's question (怎么办理营业执照 → 办理 营业执照): question
+/// frames, pronouns, particles and function words.
 const STOPWORDS: &[&str] = &[
+    // Question words and frames.
     "怎么",
     "怎样",
     "怎么样",
+    "怎么办",
     "如何",
+    "咋",
+    "咋办",
+    "咋整",
+    "怎么弄",
+    "怎么搞",
+    "怎办",
     "哪里",
+    "哪儿",
+    "哪",
     "在哪",
     "在哪里",
-    "哪儿",
+    "在哪儿",
+    "去哪",
+    "去哪里",
+    "去哪儿",
+    "到哪",
+    "到哪里",
     "什么",
-    "的",
-    "了",
+    "啥",
+    "哪些",
+    "哪个",
+    "多少",
+    "多少钱",
+    "几天",
+    "多久",
+    "多长时间",
+    "什么时候",
+    "啥时候",
+    "谁",
+    "找谁",
+    "谁管",
+    "归谁管",
+    "问谁",
     "吗",
     "呢",
     "啊",
     "吧",
+    "呀",
+    "嘛",
+    "么",
+    "呗",
+    "哦",
+    "嗯",
+    "能不能",
+    "能否",
+    "可不可以",
+    "可以吗",
+    "要不要",
+    "需不需要",
+    "有没有",
+    "是不是",
+    "会不会",
+    "行不行",
+    "好不好",
+    "对不对",
+    "用不用",
+    "算不算",
+    // The asker and the asking.
     "我",
+    "我们",
+    "我家",
+    "俺",
+    "自己",
+    "自个儿",
+    "你",
+    "你们",
+    "您",
+    "请问",
+    "请",
+    "您好",
+    "你好",
+    "麻烦",
+    "问一下",
+    "问问",
+    "咨询一下",
+    "想问",
+    "想知道",
+    "了解一下",
+    "一下",
     "我要",
     "我想",
     "想",
+    "想要",
     "要",
     "能",
     "可以",
     "需要",
+    "得",
+    "应该",
+    "该",
     "办",
     "去",
     "个",
-    "一下",
-    "请问",
-    "请",
     "有",
     "是",
     "在",
+    "给",
+    // Function words.
+    "的",
+    "了",
+    "着",
+    "过",
     "和",
     "与",
     "及",
     "或",
-    "怎么办",
-    "咋",
-    "咋办",
-    "哪些",
-    "多少",
-    "几天",
-    "谁",
+    "或者",
+    "还是",
+    "以及",
+    "关于",
+    "就",
+    "都",
+    "还",
+    "也",
+    "又",
+    "才",
+    "把",
+    "被",
+    "让",
+    "对",
+    "跟",
+    "从",
+    "为",
+    "为了",
+    "那个",
+    "这个",
+    "那些",
+    "这些",
+    "一个",
+    "一些",
+    "这",
+    "那",
+    "些",
+    "吧",
+    "啦",
+    "嘞",
+];
+
+/// Words too general to decide what matches: they rank results that also hold them higher.
+const WEAK_WORDS: &[&str] = &[
+    "办理",
+    "申请",
+    "申办",
+    "手续",
+    "材料",
+    "资料",
+    "流程",
+    "程序",
+    "条件",
+    "政策",
+    "规定",
+    "相关",
+    "有关",
+    "问题",
+    "事项",
+    "事情",
+    "标准",
+    "要求",
+    "文件",
+    "通知",
+    "查询",
+    "时间",
+    "地点",
+    "地方",
+    "部门",
+    "窗口",
+    "情况",
+    "方面",
+    "具体",
+    "最新",
+    "新的",
+    "现在",
+    "今年",
+    "目前",
+    "哪家",
+    "办法",
+    "东西",
+    "事儿",
+    "怎么交",
+    "交钱",
+    "费用",
 ];
 
 /// One thing to look for.
@@ -72,6 +219,37 @@ pub struct Alternative {
     pub prefix: bool,
     /// How much a match counts (1.0 for what was typed; less for guesses).
     pub weight: f32,
+    /// The words of a compound (公积金提取 → 公积金, 提取): the compound also matches where its
+    /// words stand apart (住房公积金的提取). Empty for one word.
+    pub parts: Vec<String>,
+}
+
+impl Alternative {
+    fn new(text: impl Into<String>, prefix: bool, weight: f32) -> Alternative {
+        let text = text.into();
+        let parts = if prefix { Vec::new() } else { parts(&text) };
+        Alternative {
+            text,
+            prefix,
+            weight,
+            parts,
+        }
+    }
+}
+
+/// The meaningful words of a Chinese compound of two or more of them.
+fn parts(text: &str) -> Vec<String> {
+    if !text.chars().all(is_han) || text.chars().count() < 3 {
+        return Vec::new();
+    }
+    let cut: Vec<&str> = words::cut(text)
+        .into_iter()
+        .filter(|w| !STOPWORDS.contains(w))
+        .collect();
+    if cut.len() < 2 || cut.iter().any(|w| w.chars().count() < 2) {
+        return Vec::new();
+    }
+    cut.into_iter().map(str::to_owned).collect()
 }
 
 /// Alternatives of which one should match.
@@ -80,6 +258,33 @@ pub struct Group {
     pub alternatives: Vec<Alternative>,
     /// The word the visitor is still typing: it ranks results but does not decide them.
     pub typing: bool,
+    /// A general word (办理) or a single character: it ranks results but does not decide them.
+    pub weak: bool,
+}
+
+impl Group {
+    fn of(alternatives: Vec<Alternative>) -> Group {
+        Group {
+            alternatives,
+            ..Group::default()
+        }
+    }
+
+    /// Whether the group decides what matches (it is not being typed and not weak).
+    pub fn firm(&self) -> bool {
+        !self.typing && !self.weak
+    }
+}
+
+/// How many of `n` firm groups must match: all of one or two, then a share that grows with the
+/// query (2 of 3, 3 of 4 and 5, 4 of 6, 5 of 7 and 8 ...), so a long question is matched by how much
+/// of it an item covers rather than by every word.
+pub fn required(n: usize) -> usize {
+    if n <= 2 {
+        n
+    } else {
+        (3 * n).div_ceil(5)
+    }
 }
 
 /// Groups that should all match.
@@ -87,6 +292,25 @@ pub struct Group {
 pub struct Conjunction {
     pub groups: Vec<Group>,
     pub weight: f32,
+}
+
+impl Conjunction {
+    /// The text this conjunction searches for, one word a group (its first alternative).
+    pub fn text(&self) -> String {
+        self.groups
+            .iter()
+            .filter_map(|g| g.alternatives.first())
+            .map(|a| a.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// A plain-language rule applied to the query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expansion {
+    pub phrase: String,
+    pub terms: Vec<String>,
 }
 
 /// What to search for.
@@ -103,6 +327,16 @@ pub struct Plan {
     pub doc_number: Option<String>,
     /// The query with misheard characters put right (公基金提取 → 公积金提取), when it has any.
     pub corrected: Option<String>,
+    /// Words of the query that are not searched for: question frames and function words.
+    pub dropped: Vec<String>,
+    /// Plain-language rules applied.
+    pub expansions: Vec<Expansion>,
+    /// Pinyin read as Chinese: what was typed, the word it was read as, and whether a typo was
+    /// put right on the way.
+    pub readings: Vec<(String, String, bool)>,
+    /// What was searched for when it differs from what was typed because a rule or a
+    /// correction changed it (暂住证怎么办 → 居住证): for the screen's 已为您查找 line.
+    pub searched_as: Option<String>,
 }
 
 impl Plan {
@@ -117,8 +351,9 @@ impl Plan {
             .iter()
             .flat_map(|c| &c.groups)
             .flat_map(|g| &g.alternatives)
-            .map(|a| a.text.clone())
-            .chain(self.phrases.iter().cloned())
+            .flat_map(|a| std::iter::once(&a.text).chain(&a.parts))
+            .chain(self.phrases.iter())
+            .cloned()
             .collect();
         words.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
         words.dedup();
@@ -144,8 +379,15 @@ pub fn plan(query: &str, vocabulary: &Vocabulary, synonyms: &Synonyms) -> Plan {
     if runs(&normalized).is_empty() {
         return plan;
     }
-    let planner = Planner { vocabulary, typing };
-    let groups = planner.groups(&normalized);
+    let planner = Planner {
+        vocabulary,
+        typing,
+        dropped: Default::default(),
+        readings: Default::default(),
+    };
+    let groups = planner.query_groups(&normalized);
+    plan.dropped = planner.dropped.take();
+    plan.readings = planner.readings.take();
     if !groups.is_empty() {
         plan.conjunctions.push(Conjunction {
             groups,
@@ -154,37 +396,89 @@ pub fn plan(query: &str, vocabulary: &Vocabulary, synonyms: &Synonyms) -> Plan {
     }
     // What the visitor meant in Chinese characters, when they typed pinyin: the best reading.
     let chinese: Option<String> = plan.conjunctions.first().and_then(|c| {
-        let firsts: Option<Vec<&str>> = c
-            .groups
-            .iter()
-            .map(|g| g.alternatives.first().map(|a| a.text.as_str()))
-            .collect();
-        let text = firsts?.join(" ");
+        let text = c.text();
         let typed_letters = normalized.chars().any(|c| c.is_ascii_lowercase());
-        (typed_letters && text.chars().all(|c| is_han(c) || c == ' ')).then_some(text)
+        (typed_letters && !text.is_empty() && text.chars().all(|c| is_han(c) || c == ' '))
+            .then_some(text)
     });
+    if plan.readings.iter().any(|(_, _, typo)| *typo) {
+        plan.searched_as = chinese.clone().map(|c| c.replace(' ', ""));
+    }
     // A Chinese query with a wrong character that sounds right (公基金 for 公积金).
     if let Some(corrected) = planner.corrected(&normalized) {
-        let groups = planner.groups(&corrected);
+        let groups = planner.query_groups(&corrected);
         if !groups.is_empty() {
             plan.conjunctions.push(Conjunction {
                 groups,
                 weight: 0.7,
             });
+            plan.searched_as = Some(corrected.clone());
             plan.corrected = Some(corrected);
         }
     }
-    let mut rewrites: Vec<String> = synonyms.expand(&normalized).into_iter().collect();
-    if let Some(chinese) = &chinese {
-        rewrites.extend(synonyms.expand(chinese));
-    }
-    for rewrite in rewrites {
-        let groups = planner.groups(&rewrite);
+    // The query with the plain-language rules applied: the visitor's words and, for each plain
+    // phrase, the official terms.
+    let expanded = synonyms
+        .expand(&normalized)
+        .or_else(|| chinese.as_deref().and_then(|c| synonyms.expand(c)));
+    if let Some(pieces) = expanded {
+        let last = pieces.len() - 1;
+        let mut groups = Vec::new();
+        for (n, piece) in pieces.into_iter().enumerate() {
+            match piece {
+                Piece::Text(text) => {
+                    let planner = Planner {
+                        typing: typing && n == last,
+                        ..planner.clone()
+                    };
+                    groups.extend(planner.groups(&text));
+                }
+                Piece::Terms { phrase, terms } => {
+                    // The official terms, and the visitor's own phrase after them: the rewrite
+                    // still finds the pages that say it the visitor's way.
+                    let mut alternatives: Vec<Alternative> = terms
+                        .iter()
+                        .enumerate()
+                        .map(|(rank, term)| {
+                            Alternative::new(term.as_str(), false, 1.0 - 0.05 * rank as f32)
+                        })
+                        .collect();
+                    alternatives.push(Alternative::new(phrase.as_str(), false, 0.9));
+                    // A rule for a general phrase (什么材料) does not decide either.
+                    let weak = words::cut(&phrase)
+                        .iter()
+                        .all(|w| STOPWORDS.contains(w) || WEAK_WORDS.contains(w));
+                    groups.push(Group {
+                        alternatives,
+                        typing: false,
+                        weak,
+                    });
+                    plan.expansions.push(Expansion { phrase, terms });
+                }
+            }
+        }
         if !groups.is_empty() {
-            plan.conjunctions.push(Conjunction {
-                groups,
+            let conjunction = Conjunction {
+                groups: decide(groups),
                 weight: 0.9,
-            });
+            };
+            let text = conjunction.text();
+            if plan.searched_as.is_none() {
+                // Only the firm words: 居住证, not 居住证 办理.
+                let firm: Vec<&str> = conjunction
+                    .groups
+                    .iter()
+                    .filter(|g| g.firm())
+                    .filter_map(|g| g.alternatives.first())
+                    .map(|a| a.text.as_str())
+                    .collect();
+                plan.searched_as = Some(if firm.is_empty() {
+                    text
+                } else {
+                    firm.join(" ")
+                });
+            }
+            plan.conjunctions.push(conjunction);
         }
     }
     for piece in runs(&normalized) {
@@ -201,12 +495,72 @@ pub fn plan(query: &str, vocabulary: &Vocabulary, synonyms: &Synonyms) -> Plan {
     plan
 }
 
+/// A run of Chinese characters cut at its yes-or-no frames (`X不X`, `X没X`: 能不能, 是不是,
+/// 有没有), each piece with whether it is such a frame.
+fn without_frames(han: &str) -> Vec<(&str, bool)> {
+    let chars: Vec<(usize, char)> = han.char_indices().collect();
+    let mut out = Vec::new();
+    let mut from = 0;
+    let mut i = 0;
+    while i + 2 < chars.len() {
+        let (start, first) = chars[i];
+        if matches!(chars[i + 1].1, '不' | '没') && chars[i + 2].1 == first {
+            let end = chars.get(i + 3).map_or(han.len(), |c| c.0);
+            if start > from {
+                out.push((&han[from..start], false));
+            }
+            out.push((&han[start..end], true));
+            from = end;
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    if from < han.len() {
+        out.push((&han[from..], false));
+    }
+    out
+}
+
+/// Groups of which at least one decides: general words alone (办理流程) are what was asked.
+fn decide(mut groups: Vec<Group>) -> Vec<Group> {
+    if groups.iter().all(|g| g.weak || g.typing) {
+        for group in &mut groups {
+            group.weak = false;
+        }
+    }
+    groups
+}
+
+#[derive(Clone)]
 struct Planner<'a> {
     vocabulary: &'a Vocabulary,
     typing: bool,
+    /// Words left out, as the planning goes.
+    dropped: std::cell::RefCell<Vec<String>>,
+    /// Pinyin read as Chinese, as the planning goes.
+    readings: std::cell::RefCell<Vec<(String, String, bool)>>,
 }
 
 impl Planner<'_> {
+    /// The groups of a query text, with at least one that decides: a query of general words
+    /// only (办理流程) is searched for them, and one of question words only (什么) for those.
+    fn query_groups(&self, text: &str) -> Vec<Group> {
+        let mut groups = self.groups(text);
+        if groups.is_empty() && !self.dropped.borrow().is_empty() {
+            self.dropped.borrow_mut().clear();
+            groups = runs(text)
+                .into_iter()
+                .filter_map(|piece| match piece {
+                    Run::Han(han) => Some(han),
+                    Run::Word(_) => None,
+                })
+                .map(|han| Group::of(vec![Alternative::new(han, false, 1.0)]))
+                .collect();
+        }
+        decide(groups)
+    }
+
     /// The groups of one query text.
     fn groups(&self, text: &str) -> Vec<Group> {
         // The whole text as pinyin (letters, perhaps with Chinese characters among them).
@@ -214,11 +568,9 @@ impl Planner<'_> {
             if let Some(mut group) = self.pinyin_group(text, self.typing) {
                 if text.bytes().all(|b| b.is_ascii_lowercase()) {
                     // It may also be a Latin word in the text (pdf, app).
-                    group.alternatives.push(Alternative {
-                        text: text.to_owned(),
-                        prefix: self.typing,
-                        weight: 0.5,
-                    });
+                    group
+                        .alternatives
+                        .push(Alternative::new(text, self.typing, 0.5));
                 }
                 return vec![group];
             }
@@ -235,25 +587,25 @@ impl Planner<'_> {
         for (n, piece) in pieces.into_iter().enumerate() {
             let at_end = n == last && self.typing;
             match piece {
-                Run::Han(han) => groups.extend(self.han_groups(han, at_end)),
+                Run::Han(han) => {
+                    // A yes-or-no frame (能不能, 有没有, 要不要) splits the run and is dropped.
+                    let parts = without_frames(han);
+                    let last_part = parts.len().saturating_sub(1);
+                    for (i, (part, framed)) in parts.into_iter().enumerate() {
+                        if framed {
+                            self.dropped.borrow_mut().push(part.to_owned());
+                        } else {
+                            groups.extend(self.han_groups(part, at_end && i == last_part));
+                        }
+                    }
+                }
                 Run::Word(word) => {
-                    let literal = Alternative {
-                        text: word.to_owned(),
-                        prefix: at_end,
-                        weight: 1.0,
-                    };
                     if word.bytes().all(|b| b.is_ascii_lowercase()) {
                         let mut group = self.pinyin_group(word, at_end).unwrap_or_default();
-                        group.alternatives.push(Alternative {
-                            weight: 0.5,
-                            ..literal
-                        });
+                        group.alternatives.push(Alternative::new(word, at_end, 0.5));
                         groups.push(group);
                     } else {
-                        groups.push(Group {
-                            alternatives: vec![literal],
-                            typing: false,
-                        });
+                        groups.push(Group::of(vec![Alternative::new(word, at_end, 1.0)]));
                     }
                 }
             }
@@ -286,13 +638,19 @@ impl Planner<'_> {
             }
         }
         let chars: Vec<char> = text.chars().collect();
+        // A span is replaced only whole words at a time: 小时发 is not 小师法.
+        let boundaries = words::boundaries(text);
         let mut out = String::new();
         let mut changed = false;
         let mut i = 0;
         while i < chars.len() {
             let replacement = (2..=4.min(chars.len() - i)).rev().find_map(|len| {
                 let span: String = chars[i..i + len].iter().collect();
-                if !span.chars().all(is_han) || self.vocabulary.contains(&span) {
+                if !span.chars().all(is_han)
+                    || self.vocabulary.contains(&span)
+                    || !boundaries.contains(&i)
+                    || !boundaries.contains(&(i + len))
+                {
                     return None;
                 }
                 self.vocabulary
@@ -316,18 +674,12 @@ impl Planner<'_> {
 
     /// The words of a Chinese run, without stopwords (unless nothing else is left).
     fn han_groups(&self, han: &str, at_end: bool) -> Vec<Group> {
-        let whole = Alternative {
-            text: han.to_owned(),
-            prefix: false,
-            weight: 1.0,
-        };
-        if self.vocabulary.contains(han) {
-            return vec![Group {
-                alternatives: vec![whole],
-                typing: false,
-            }];
+        let whole = Alternative::new(han, false, 1.0);
+        let general = STOPWORDS.contains(&han) || WEAK_WORDS.contains(&han);
+        if self.vocabulary.contains(han) && !general {
+            return vec![Group::of(vec![whole])];
         }
-        if at_end && han.chars().count() >= 2 {
+        if at_end && han.chars().count() >= 2 && !general {
             // Still typing: the known words this is the start of (营业执 → 营业执照).
             let completions = self.vocabulary.completions(han, 3);
             // Only the usual completions: the rare ones would outweigh what was typed.
@@ -339,66 +691,80 @@ impl Planner<'_> {
                 .collect();
             if !completions.is_empty() {
                 let mut alternatives = vec![whole];
-                alternatives.extend(completions.into_iter().enumerate().map(|(rank, word)| {
-                    Alternative {
-                        text: word.to_owned(),
-                        prefix: false,
-                        weight: 0.9 - 0.1 * rank as f32,
-                    }
-                }));
-                return vec![Group {
-                    alternatives,
-                    typing: false,
-                }];
-            }
-        }
-        let cut = words::cut(han);
-        let meaningful: Vec<&str> = cut
-            .iter()
-            .copied()
-            .filter(|w| !STOPWORDS.contains(w))
-            .collect();
-        let chosen = if meaningful.is_empty() {
-            cut
-        } else {
-            meaningful
-        };
-        let last = chosen.len().saturating_sub(1);
-        chosen
-            .into_iter()
-            .enumerate()
-            .map(|(i, word)| {
-                // A lone last character may be the start of a word still being typed: the
-                // precomputed most useful words it starts stand for it.
-                let prefix = at_end && i == last && word.chars().count() == 1;
-                let words = if prefix {
-                    self.vocabulary.precomputed(word, 3)
-                } else {
-                    Vec::new()
-                };
-                let alternatives = if words.is_empty() {
-                    vec![Alternative {
-                        text: word.to_owned(),
-                        prefix,
-                        weight: 1.0,
-                    }]
-                } else {
-                    words
+                alternatives.extend(
+                    completions
                         .into_iter()
                         .enumerate()
-                        .map(|(rank, text)| Alternative {
-                            text,
-                            prefix: false,
-                            weight: 0.9 - 0.1 * rank as f32,
-                        })
-                        .collect()
-                };
-                Group {
-                    alternatives,
-                    typing: prefix,
-                }
-            })
-            .collect()
+                        .map(|(rank, word)| Alternative::new(word, false, 0.9 - 0.1 * rank as f32)),
+                );
+                return vec![Group::of(alternatives)];
+            }
+        }
+        let cut: Vec<&str> = words::cut(han)
+            .into_iter()
+            .flat_map(|word| self.unglued(word))
+            .collect();
+        let last = cut.len().saturating_sub(1);
+        let mut groups = Vec::new();
+        for (i, word) in cut.into_iter().enumerate() {
+            if STOPWORDS.contains(&word) {
+                self.dropped.borrow_mut().push(word.to_owned());
+                continue;
+            }
+            // A lone last character may be the start of a word still being typed: the
+            // precomputed most useful words it starts stand for it.
+            let prefix = at_end && i == last && word.chars().count() == 1;
+            let words = if prefix {
+                self.vocabulary.precomputed(word, 3)
+            } else {
+                Vec::new()
+            };
+            let alternatives = if words.is_empty() {
+                vec![Alternative::new(word, prefix, 1.0)]
+            } else {
+                words
+                    .into_iter()
+                    .enumerate()
+                    .map(|(rank, text)| Alternative::new(text, false, 0.9 - 0.1 * rank as f32))
+                    .collect()
+            };
+            let weak = !prefix
+                && (WEAK_WORDS.contains(&word)
+                    || (word.chars().count() == 1 && word.chars().all(is_han)));
+            groups.push(Group {
+                alternatives,
+                typing: prefix,
+                weak,
+            });
+        }
+        groups
+    }
+
+    /// A word jieba made up from characters it does not know (想评 in 想评省级) that is neither in
+    /// its dictionary nor in the content's vocabulary, cut again by the dictionary alone when
+    /// that shows a question word glued to it; any other word as it is.
+    fn unglued<'t>(&self, word: &'t str) -> Vec<&'t str> {
+        if word.chars().count() < 2 || words::is_word(word) || self.vocabulary.contains(word) {
+            return vec![word];
+        }
+        let mut pieces = Vec::new();
+        let mut at = 0;
+        let bounds = words::boundaries(word);
+        let offsets: Vec<usize> = word
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([word.len()])
+            .collect();
+        for pair in bounds.windows(2) {
+            pieces.push(&word[offsets[pair[0]]..offsets[pair[1]]]);
+            at = pair[1];
+        }
+        debug_assert_eq!(at, word.chars().count());
+        if pieces.iter().any(|p| STOPWORDS.contains(p)) {
+            pieces
+        } else {
+            vec![word]
+        }
     }
 
     /// The vocabulary words a pinyin string spells; with one typo allowed when nothing matches
@@ -412,15 +778,12 @@ impl Planner<'_> {
                 let alternatives = words
                     .into_iter()
                     .enumerate()
-                    .map(|(rank, text)| Alternative {
-                        text,
-                        prefix: false,
-                        weight: 1.0 - 0.1 * rank as f32,
-                    })
+                    .map(|(rank, text)| Alternative::new(text, false, 1.0 - 0.1 * rank as f32))
                     .collect();
                 return Some(Group {
                     alternatives,
                     typing: true,
+                    weak: false,
                 });
             }
         }
@@ -442,6 +805,13 @@ impl Planner<'_> {
         // Of the words it could be the start of, the rare ones are unlikely to be meant.
         let best = candidates.iter().map(|c| c.weight).max().unwrap_or(0);
         candidates.retain(|c| !c.quality.partial || c.weight * 3 >= best);
+        if let Some(first) = candidates.first() {
+            self.readings.borrow_mut().push((
+                typed.to_owned(),
+                first.text.clone(),
+                first.quality.typos > 0,
+            ));
+        }
         let alternatives = candidates
             .into_iter()
             .enumerate()
@@ -450,17 +820,10 @@ impl Planner<'_> {
                 if c.quality.typos > 0 {
                     weight *= 0.7;
                 }
-                Alternative {
-                    text: c.text,
-                    prefix: false,
-                    weight,
-                }
+                Alternative::new(c.text, false, weight)
             })
             .collect();
-        Some(Group {
-            alternatives,
-            typing: false,
-        })
+        Some(Group::of(alternatives))
     }
 
     /// A long pinyin string without spaces that spells no single word: split it in two where both
@@ -482,5 +845,79 @@ impl Planner<'_> {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::SynonymRule;
+
+    fn vocabulary() -> Vocabulary {
+        Vocabulary::from_data(Default::default())
+    }
+
+    /// The deciding words of the query as typed, and the words dropped.
+    fn check(query: &str, deciding: &[&str], dropped: &[&str]) {
+        let plan = plan(query, &vocabulary(), &Synonyms::new(&[]));
+        let firm: Vec<&str> = plan.conjunctions[0]
+            .groups
+            .iter()
+            .filter(|g| g.firm())
+            .map(|g| g.alternatives[0].text.as_str())
+            .collect();
+        assert_eq!(firm, deciding, "{query}");
+        assert_eq!(plan.dropped, dropped, "{query}");
+    }
+
+    #[test]
+    fn question_frames_and_function_words_are_dropped() {
+        check(
+            "老师能不能惩罚学生 ",
+            &["老师", "惩罚", "学生"],
+            &["能不能"],
+        );
+        check("交社保在哪交 ", &["社保"], &["在", "哪"]);
+        check("请问有没有养老补贴", &["养老", "补贴"], &["请问", "有没有"]);
+        check("怎么办理营业执照 ", &["营业执照"], &["怎么"]);
+    }
+
+    #[test]
+    fn general_words_alone_are_what_was_asked() {
+        check("办理流程 ", &["办理", "流程"], &[]);
+        check("什么 ", &["什么"], &[]);
+    }
+
+    #[test]
+    fn a_compound_also_matches_its_words_apart() {
+        assert_eq!(
+            Alternative::new("公积金提取", false, 1.0).parts,
+            ["公积金", "提取"]
+        );
+        assert_eq!(
+            Alternative::new("养老保险转移", false, 1.0).parts,
+            ["养老保险", "转移"]
+        );
+        assert!(Alternative::new("营业", false, 1.0).parts.is_empty());
+    }
+
+    #[test]
+    fn the_share_of_words_that_must_match_grows_with_the_query() {
+        let shares: Vec<usize> = (1..=8).map(required).collect();
+        assert_eq!(shares, [1, 2, 2, 3, 3, 4, 5, 5]);
+    }
+
+    #[test]
+    fn a_rule_says_what_was_searched_and_keeps_the_visitors_phrase() {
+        let synonyms = Synonyms::new(&[SynonymRule {
+            phrase: "暂住证".into(),
+            terms: vec!["居住证".into()],
+        }]);
+        let plan = plan("暂住证怎么办", &vocabulary(), &synonyms);
+        assert_eq!(plan.searched_as.as_deref(), Some("居住证"));
+        assert_eq!(plan.dropped, ["怎么办"]);
+        let rewritten = &plan.conjunctions[1].groups[0].alternatives;
+        let texts: Vec<&str> = rewritten.iter().map(|a| a.text.as_str()).collect();
+        assert_eq!(texts, ["居住证", "暂住证"]);
     }
 }

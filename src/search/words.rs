@@ -21,11 +21,29 @@ pub fn cut(text: &str) -> Vec<&str> {
 }
 
 /// Words and the shorter words inside them (`营业执照` also gives `营业`, `执照`): for the
-/// vocabulary and the whole-word field of the index.
+/// vocabulary and the whole-word fields of the index.
 pub fn cut_for_search(text: &str) -> Vec<&str> {
     JIEBA
         .cut_for_search(text, true)
         .into_iter()
         .map(|token| token.word)
         .collect()
+}
+
+/// Whether jieba's dictionary has the word. A dictionary word in a text is one of the words the
+/// text is cut into, unless the text's own words straddle it (会领 in 社会领域 is not the word).
+pub fn is_word(word: &str) -> bool {
+    JIEBA.has_word(word)
+}
+
+/// Character offsets where the words of `text` begin and end, from the dictionary alone (an
+/// unknown character stands on its own): `0` and the length of the text are always among them.
+pub fn boundaries(text: &str) -> Vec<usize> {
+    let mut at = 0;
+    let mut out = vec![0];
+    for token in JIEBA.cut(text, false) {
+        at += token.word.chars().count();
+        out.push(at);
+    }
+    out
 }

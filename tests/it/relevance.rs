@@ -1,121 +1,175 @@
-//! The relevance suite: queries a visitor would type against the sample hall, each with the item
-//! that must come first (or in the top 3). Prints success@1 and success@3, overall and by kind
-//! of query, and fails below the floors set here.
+//! The relevance suites: queries a visitor would type, each with the item a person judges best
+//! (or several equally good ones), run against a real index. Two suites:
+//!
+//! - `tests/relevance/queries.tsv` on the built-in sample hall (written together with the
+//!   engine: it guards what the engine was built for);
+//! - `tests/relevance/hebei-gov.tsv` on the real text of `../shared/corpora/hebei-gov` (written
+//!   from the documents by people who did not run the engine, before it was tuned; the file's
+//!   header says how). Skipped, with a message, when the corpus is not beside the repository.
+//!
+//! Each prints success@1, success@3 and the mean reciprocal rank (of the first ten results), by
+//! kind of query, and fails below the floors set here.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use kiosk::search::{SearchIndex, SearchRequest};
 
-use crate::support::repo_root;
-
-/// The floors: set honestly from what the engine achieves, so that a regression fails.
-const FLOOR_AT_1: f64 = 0.85;
-const FLOOR_AT_3: f64 = 0.97;
-/// Share of cases that must meet their own bar (first, or in the top 3).
-const FLOOR_MEETING_BAR: f64 = 0.97;
-/// Every kind of query must have at least this many passing cases.
-const MIN_PASSING_PER_CATEGORY: usize = 6;
+use crate::support::{repo_root, shared_corpus};
 
 struct Case {
     category: String,
     query: String,
-    expected: String,
+    /// Any of these counts.
+    expected: Vec<String>,
     top: usize,
 }
 
-fn cases() -> Vec<Case> {
-    let text = std::fs::read_to_string(repo_root().join("tests/relevance/queries.tsv")).unwrap();
+fn cases(file: &str) -> Vec<Case> {
+    let text = std::fs::read_to_string(repo_root().join("tests/relevance").join(file)).unwrap();
     text.lines()
         .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
         .map(|line| {
             let fields: Vec<&str> = line.split('\t').collect();
-            assert_eq!(fields.len(), 4, "bad line in queries.tsv: {line}");
+            assert_eq!(fields.len(), 4, "bad line in {file}: {line}");
             Case {
                 category: fields[0].to_owned(),
                 query: fields[1].to_owned(),
-                expected: fields[2].to_owned(),
+                expected: fields[2].split('|').map(str::to_owned).collect(),
                 top: fields[3].trim().parse().unwrap(),
             }
         })
         .collect()
 }
 
-#[test]
-fn relevance_suite_meets_its_floors() {
+/// The figures of one kind of query (or all of them).
+#[derive(Default)]
+struct Score {
+    cases: usize,
+    at1: usize,
+    at3: usize,
+    /// Cases that meet their own bar (first, or in the top 3).
+    passed: usize,
+    reciprocal: f64,
+}
+
+impl Score {
+    fn at1(&self) -> f64 {
+        self.at1 as f64 / self.cases as f64
+    }
+    fn at3(&self) -> f64 {
+        self.at3 as f64 / self.cases as f64
+    }
+    fn mrr(&self) -> f64 {
+        self.reciprocal / self.cases as f64
+    }
+    fn add(&mut self, rank: Option<usize>, top: usize) {
+        self.cases += 1;
+        self.at1 += usize::from(rank == Some(1));
+        self.at3 += usize::from(rank.is_some_and(|r| r <= 3));
+        self.passed += usize::from(rank.is_some_and(|r| r <= top));
+        self.reciprocal += rank.map_or(0.0, |r| 1.0 / r as f64);
+    }
+}
+
+/// Runs a suite and prints its figures: `(all, by category)`.
+fn run(name: &str, source: &Path, file: &str) -> (Score, BTreeMap<String, Score>) {
     let data = tempfile::tempdir().unwrap();
-    let index =
-        SearchIndex::open_or_build(&repo_root().join("kiosk-data/sample"), data.path()).unwrap();
-    let cases = cases();
-    assert!(cases.len() >= 80, "{} cases", cases.len());
-    // category → (cases, passed at 1, passed at 3, passed its own bar)
-    let mut by_category: BTreeMap<String, (usize, usize, usize, usize)> = BTreeMap::new();
+    let index = SearchIndex::open_or_build(source, data.path()).unwrap();
+    let cases = cases(file);
+    let mut all = Score::default();
+    let mut by_category: BTreeMap<String, Score> = BTreeMap::new();
     let mut failures = Vec::new();
     for case in &cases {
-        assert!(index.search(&SearchRequest::new(&case.expected)).is_ok());
-        let results = index
-            .search(&SearchRequest {
-                limit: 3,
-                ..SearchRequest::new(&case.query)
-            })
-            .unwrap();
+        let results = index.search(&SearchRequest::new(&case.query)).unwrap();
         let rank = results
             .hits
             .iter()
-            .position(|hit| hit.id == case.expected)
+            .position(|hit| case.expected.contains(&hit.id))
             .map(|r| r + 1);
-        let entry = by_category.entry(case.category.clone()).or_default();
-        entry.0 += 1;
-        entry.1 += usize::from(rank == Some(1));
-        entry.2 += usize::from(rank.is_some());
-        let passed = rank.is_some_and(|r| r <= case.top);
-        entry.3 += usize::from(passed);
-        if !passed {
+        all.add(rank, case.top);
+        by_category
+            .entry(case.category.clone())
+            .or_default()
+            .add(rank, case.top);
+        if !rank.is_some_and(|r| r <= case.top) {
             let got: Vec<String> = results
                 .hits
                 .iter()
+                .take(3)
                 .map(|h| format!("{} {}", h.id, h.title))
                 .collect();
             failures.push(format!(
                 "[{}] {} → want {} in top {}, got rank {:?}: {}",
                 case.category,
                 case.query,
-                case.expected,
+                case.expected.join("|"),
                 case.top,
                 rank,
                 got.join(" | ")
             ));
         }
     }
-    let (n, at1, at3, passed) = by_category.values().fold((0, 0, 0, 0), |acc, v| {
-        (acc.0 + v.0, acc.1 + v.1, acc.2 + v.2, acc.3 + v.3)
-    });
-    println!("relevance suite: {n} cases, success@1 {:.3}, success@3 {:.3}, meeting their bar {passed}/{n}",
-        at1 as f64 / n as f64, at3 as f64 / n as f64);
-    for (category, (cases, at1, at3, passed)) in &by_category {
-        println!("  {category:<11} {cases:>3} cases  @1 {at1:>3}  @3 {at3:>3}  passed {passed:>3}");
+    println!(
+        "{name}: {} cases, success@1 {:.3}, success@3 {:.3}, MRR {:.3}, meeting their bar {}/{}",
+        all.cases,
+        all.at1(),
+        all.at3(),
+        all.mrr(),
+        all.passed,
+        all.cases
+    );
+    for (category, s) in &by_category {
+        println!(
+            "  {category:<11} {:>3} cases  @1 {:.3}  @3 {:.3}  MRR {:.3}",
+            s.cases,
+            s.at1(),
+            s.at3(),
+            s.mrr()
+        );
     }
     for failure in &failures {
         println!("  FAIL {failure}");
     }
-    let s1 = at1 as f64 / n as f64;
-    let s3 = at3 as f64 / n as f64;
-    assert!(
-        s1 >= FLOOR_AT_1,
-        "success@1 {s1:.3} is below the floor {FLOOR_AT_1}"
+    (all, by_category)
+}
+
+#[test]
+fn the_sample_hall_suite_meets_its_floors() {
+    let (all, by_category) = run(
+        "sample hall suite",
+        &repo_root().join("kiosk-data/sample"),
+        "queries.tsv",
     );
-    assert!(
-        s3 >= FLOOR_AT_3,
-        "success@3 {s3:.3} is below the floor {FLOOR_AT_3}"
-    );
-    let meeting = passed as f64 / n as f64;
-    assert!(
-        meeting >= FLOOR_MEETING_BAR,
-        "{meeting:.3} of the cases meet their bar, below {FLOOR_MEETING_BAR}"
-    );
-    for (category, (_, _, _, passed)) in &by_category {
-        assert!(
-            *passed >= MIN_PASSING_PER_CATEGORY,
-            "only {passed} {category} cases pass"
+    assert!(all.cases >= 80, "{} cases", all.cases);
+    // Set from what the engine achieves (0.914 / 1.000 / 0.956), so that a regression fails.
+    assert!(all.at1() >= 0.88, "success@1 {:.3}", all.at1());
+    assert!(all.at3() >= 0.97, "success@3 {:.3}", all.at3());
+    assert!(all.mrr() >= 0.93, "MRR {:.3}", all.mrr());
+    assert!(all.passed as f64 / all.cases as f64 >= 0.97);
+    for (category, s) in &by_category {
+        assert!(s.passed >= 6, "only {} {category} cases pass", s.passed);
+    }
+}
+
+#[test]
+fn the_real_text_suite_meets_its_floors() {
+    let Some(corpus) = shared_corpus("hebei-gov") else {
+        eprintln!(
+            "NOT RUN: ../shared/corpora/hebei-gov is not beside the repository, so the real-text \
+             relevance suite cannot run here"
         );
+        return;
+    };
+    let (all, by_category) = run("real-text suite (hebei-gov)", &corpus, "hebei-gov.tsv");
+    assert!(all.cases >= 200, "{} cases", all.cases);
+    // What the engine achieved when these floors were set: 0.930 / 0.973 / 0.952, every
+    // category at 0.917 success@3 or more (before this engine: 0.775 / 0.812 / 0.798).
+    assert!(all.at1() >= 0.90, "success@1 {:.3}", all.at1());
+    assert!(all.at3() >= 0.95, "success@3 {:.3}", all.at3());
+    assert!(all.mrr() >= 0.93, "MRR {:.3}", all.mrr());
+    for (category, s) in &by_category {
+        assert!(s.cases >= 20, "{} {category} cases", s.cases);
+        assert!(s.at3() >= 0.90, "{category}: success@3 {:.3}", s.at3());
     }
 }

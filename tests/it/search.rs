@@ -220,7 +220,7 @@ fn zero_results_offer_a_way_on() {
     // A misheard character: found through the correction, and the correction is said.
     let misheard = search(SearchRequest::new("公基金提取"));
     assert!(misheard.total > 0);
-    assert_eq!(misheard.suggestion.as_deref(), Some("公积金提取"));
+    assert_eq!(misheard.searched_as.as_deref(), Some("公积金提取"));
 }
 
 #[test]
