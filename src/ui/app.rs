@@ -1800,6 +1800,12 @@ impl Kiosk {
                 .unwrap_or_default()
                 .into(),
         );
+        search.set_searched_as(
+            results
+                .and_then(|r| r.searched_as.clone())
+                .unwrap_or_default()
+                .into(),
+        );
         let fallbacks = results
             .map(|r| r.popular.clone())
             .filter(|p| !p.is_empty())

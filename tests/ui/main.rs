@@ -164,6 +164,7 @@ fn the_kiosk_screen_as_a_visitor_uses_it() {
     i_slint_backend_testing::init_no_event_loop();
     typing_pinyin_on_the_keyboard_finds_the_business_licence_guide();
     filters_and_sorting_change_the_results();
+    a_plain_word_says_what_was_searched_instead();
     an_idle_screen_resets_for_the_next_visitor();
     elder_mode_and_english_apply_everywhere();
     the_catalogue_lists_a_column_newest_first();
@@ -375,6 +376,26 @@ fn filters_and_sorting_change_the_results() {
     assert!(screen.window.global::<SearchAdapter>().get_sort_by_date());
     screen.tap("全部");
     assert_eq!(screen.window.global::<SearchAdapter>().get_total(), all);
+}
+
+fn a_plain_word_says_what_was_searched_instead() {
+    let screen = start();
+    screen.tap("搜索框");
+    let search = screen.window.global::<SearchAdapter>();
+    search.invoke_edited("暂住证怎么办".into());
+    screen.settle();
+    screen.expect("已为您查找“居住证”");
+    assert_eq!(
+        screen.hit_titles().first().map(String::as_str),
+        Some("居住证申领"),
+        "{:?}",
+        screen.hit_titles()
+    );
+    // A query as the pages word it says nothing of the kind.
+    search.invoke_edited("居住证".into());
+    screen.settle();
+    assert_eq!(search.get_searched_as(), "");
+    screen.tap("首页");
 }
 
 fn an_idle_screen_resets_for_the_next_visitor() {
