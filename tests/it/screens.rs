@@ -3,7 +3,6 @@
 //! Chinese actually drawn; and the embedded font covers every character the screen can show.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use image::{Rgba, RgbaImage};
 
