@@ -847,16 +847,15 @@ impl SearchIndex {
         if alternative.parts.is_empty() {
             return whole;
         }
-        let apart: Vec<(Occur, Box<dyn Query>)> = alternative
+        let apart: Vec<Box<dyn Query>> = alternative
             .parts
             .iter()
-            .map(|part| (Occur::Must, self.word(part, false)))
+            .map(|part| self.word(part, false))
             .collect();
+        let required = plan::required(apart.len());
+        let apart = BooleanQuery::union_with_minimum_required_clauses(apart, required);
         Box::new(DisjunctionMaxQuery::with_tie_breaker(
-            vec![
-                whole,
-                Box::new(BoostQuery::new(Box::new(BooleanQuery::new(apart)), 0.4)),
-            ],
+            vec![whole, Box::new(BoostQuery::new(Box::new(apart), 0.4))],
             0.0,
         ))
     }

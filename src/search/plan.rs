@@ -219,20 +219,30 @@ pub struct Alternative {
     pub prefix: bool,
     /// How much a match counts (1.0 for what was typed; less for guesses).
     pub weight: f32,
-    /// The words of a compound (公积金提取 → 公积金, 提取): the compound also matches where its
-    /// words stand apart (住房公积金的提取). Empty for one word.
+    /// The words of a compound (公积金提取 → 公积金, 提取; words of one character left out): the
+    /// compound also matches where its words stand apart (住房公积金的提取), as many of them as
+    /// [`required`] asks. Empty for one word.
     pub parts: Vec<String>,
 }
 
 impl Alternative {
     fn new(text: impl Into<String>, prefix: bool, weight: f32) -> Alternative {
-        let text = text.into();
-        let parts = if prefix { Vec::new() } else { parts(&text) };
         Alternative {
-            text,
+            text: text.into(),
             prefix,
             weight,
-            parts,
+            parts: Vec::new(),
+        }
+    }
+
+    /// Chinese the visitor typed, or an official term: also matched where its words stand
+    /// apart. (A word spelled in pinyin or completed from a prefix is a word of the content's
+    /// titles, matched whole: that keeps every keystroke cheap.)
+    fn compound(text: impl Into<String>, weight: f32) -> Alternative {
+        let text = text.into();
+        Alternative {
+            parts: parts(&text),
+            ..Alternative::new(text, false, weight)
         }
     }
 }
@@ -244,9 +254,9 @@ fn parts(text: &str) -> Vec<String> {
     }
     let cut: Vec<&str> = words::cut(text)
         .into_iter()
-        .filter(|w| !STOPWORDS.contains(w))
+        .filter(|w| !STOPWORDS.contains(w) && w.chars().count() >= 2)
         .collect();
-    if cut.len() < 2 || cut.iter().any(|w| w.chars().count() < 2) {
+    if cut.len() < 2 {
         return Vec::new();
     }
     cut.into_iter().map(str::to_owned).collect()
@@ -440,7 +450,7 @@ pub fn plan(query: &str, vocabulary: &Vocabulary, synonyms: &Synonyms) -> Plan {
                         .iter()
                         .enumerate()
                         .map(|(rank, term)| {
-                            Alternative::new(term.as_str(), false, 1.0 - 0.05 * rank as f32)
+                            Alternative::compound(term.as_str(), 1.0 - 0.05 * rank as f32)
                         })
                         .collect();
                     alternatives.push(Alternative::new(phrase.as_str(), false, 0.9));
@@ -674,7 +684,7 @@ impl Planner<'_> {
 
     /// The words of a Chinese run, without stopwords (unless nothing else is left).
     fn han_groups(&self, han: &str, at_end: bool) -> Vec<Group> {
-        let whole = Alternative::new(han, false, 1.0);
+        let whole = Alternative::compound(han, 1.0);
         let general = STOPWORDS.contains(&han) || WEAK_WORDS.contains(&han);
         if self.vocabulary.contains(han) && !general {
             return vec![Group::of(vec![whole])];
@@ -741,11 +751,21 @@ impl Planner<'_> {
     }
 
     /// A word jieba made up from characters it does not know (想评 in 想评省级) that is neither in
-    /// its dictionary nor in the content's vocabulary, cut again by the dictionary alone when
-    /// that shows a question word glued to it; any other word as it is.
+    /// its dictionary nor in the content's vocabulary: two characters are two words; a longer
+    /// one is cut again by the dictionary alone when that shows a question word glued to it.
+    /// Any other word as it is.
     fn unglued<'t>(&self, word: &'t str) -> Vec<&'t str> {
-        if word.chars().count() < 2 || words::is_word(word) || self.vocabulary.contains(word) {
+        let chars = word.chars().count();
+        if chars < 2 || words::is_word(word) || self.vocabulary.contains(word) {
             return vec![word];
+        }
+        if chars == 2 {
+            // Two characters that are no word anyone wrote are two words of one character
+            // (会领 in 养老金会领吗): searched as a pair they would match across words (社会领域).
+            return word
+                .char_indices()
+                .map(|(i, c)| &word[i..i + c.len_utf8()])
+                .collect();
         }
         let mut pieces = Vec::new();
         let mut at = 0;
@@ -891,14 +911,14 @@ mod tests {
     #[test]
     fn a_compound_also_matches_its_words_apart() {
         assert_eq!(
-            Alternative::new("公积金提取", false, 1.0).parts,
+            Alternative::compound("公积金提取", 1.0).parts,
             ["公积金", "提取"]
         );
         assert_eq!(
-            Alternative::new("养老保险转移", false, 1.0).parts,
+            Alternative::compound("养老保险转移", 1.0).parts,
             ["养老保险", "转移"]
         );
-        assert!(Alternative::new("营业", false, 1.0).parts.is_empty());
+        assert!(Alternative::compound("营业", 1.0).parts.is_empty());
     }
 
     #[test]

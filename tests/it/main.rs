@@ -13,6 +13,7 @@ mod import;
 mod import_sheet;
 mod loader;
 mod network;
+mod plain_language;
 mod props;
 mod publish;
 mod qr;
