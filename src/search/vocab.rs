@@ -89,6 +89,26 @@ impl Vocabulary {
             for pair in cut.windows(2) {
                 if !pair.iter().any(|w| FUNCTION_WORDS.contains(w)) {
                     add(&pair.concat(), 1);
+                    // The end of a longer word with the next one (企业资质 + 复核 → 资质复核):
+                    // visitors name the thing, not the words around it.
+                    let (left, right) = (pair[0], pair[1]);
+                    if left.chars().count() >= 4 {
+                        for tail in words::cut_for_search(left) {
+                            if tail.chars().count() >= 2 && tail != left && left.ends_with(tail) {
+                                add(&format!("{tail}{right}"), 1);
+                            }
+                        }
+                    }
+                }
+            }
+            // A word of one character binds to the two before it (技术 + 先进 + 型).
+            for triple in cut.windows(3) {
+                let last = triple[2];
+                if last.chars().count() == 1
+                    && !FUNCTION_WORDS.contains(&last)
+                    && !triple[..2].iter().any(|w| FUNCTION_WORDS.contains(w))
+                {
+                    add(&triple.concat(), 1);
                 }
             }
             for keyword in &item.keywords {

@@ -73,6 +73,16 @@ const ITEMS: &[(&str, &str, &str)] = &[
         "噪声污染投诉处理",
         "夜间施工噪声扰民的，可以拨打12345投诉。",
     ),
+    (
+        "zzfh",
+        "高新技术企业资质复核实施细则",
+        "已认定的高新技术企业应当按期接受资质复核。",
+    ),
+    (
+        "jsxj",
+        "技术先进型服务企业认定管理办法",
+        "从事技术外包服务的企业可以申请认定。",
+    ),
 ];
 
 fn index() -> &'static SearchIndex {
@@ -172,6 +182,13 @@ fn pinyin_with_swapped_letters_and_place_names_read_right() {
     check("panyu", "py");
     check("gongjjiin tiqu", "gjj");
     check("juzhuzehng", "jzz");
+}
+
+#[test]
+fn initials_name_the_thing_inside_longer_words_of_a_title() {
+    // 资质复核 is the end of 企业资质 and the next word; 技术先进型 ends in a one-character word.
+    check("zzfh", "zzfh");
+    check("jsxjx", "jsxj");
 }
 
 #[test]
