@@ -521,12 +521,23 @@ impl SearchIndex {
         let mut relaxed = false;
         let mut query = self.query(&plan, false);
         // Without filters, one pass gives the page, the total and the facets together.
-        let (mut addresses, mut total, mut facets) =
-            self.run(&searcher, query.as_ref(), &[], request, limit, true)?;
-        if facets.total < FEW && plan.conjunctions.iter().any(|c| c.groups.len() > 1) {
+        // A sentence (five deciding words or more) is ranked by how much of it an item covers,
+        // weighted by how rare each word is, rather than cut at a share of its words: the rare
+        // word (宅基地) matters more than the everyday ones around it (村里, 儿子, 新房).
+        let sentence = plan
+            .conjunctions
+            .iter()
+            .any(|c| c.groups.iter().filter(|g| g.firm()).count() >= 5);
+        let (mut addresses, mut total, mut facets) = if sentence {
+            Default::default()
+        } else {
+            self.run(&searcher, query.as_ref(), &[], request, limit, true)?
+        };
+        if (sentence || facets.total < FEW) && plan.conjunctions.iter().any(|c| c.groups.len() > 1)
+        {
             // Few items or none cover enough of the words: those that cover some of them
             // follow, after the ones that cover enough.
-            relaxed = facets.total == 0;
+            relaxed = !sentence && facets.total == 0;
             let enough = query;
             query = Box::new(BooleanQuery::new(vec![
                 (Occur::Must, self.query(&plan, true)),
