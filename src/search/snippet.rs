@@ -115,11 +115,19 @@ pub fn snippet(text: &str, words: &[String], width: usize) -> Snippet {
     if end < shown.len() {
         out.push('…');
     }
-    let highlights = kept
+    // Words that touch (申领 and 居住证 in 申领居住证) are one highlight: `**申领****居住证**` would
+    // show its marks.
+    let mut highlights: Vec<Range<usize>> = Vec::new();
+    for (r, _) in kept
         .into_iter()
         .filter(|(r, _)| r.start >= start && r.end <= end)
-        .map(|(r, _)| r.start - start + offset..r.end - start + offset)
-        .collect();
+    {
+        let r = r.start - start + offset..r.end - start + offset;
+        match highlights.last_mut() {
+            Some(last) if last.end == r.start => last.end = r.end,
+            _ => highlights.push(r),
+        }
+    }
     Snippet {
         text: out,
         highlights,
@@ -168,6 +176,12 @@ mod tests {
             &["营业执照", "执照"],
             20,
             "**执照**，**营业执照**",
+        );
+        check(
+            "可以申领居住证。",
+            &["居住证", "申领"],
+            20,
+            "可以**申领居住证**。",
         );
     }
 

@@ -384,7 +384,7 @@ fn a_plain_word_says_what_was_searched_instead() {
     let search = screen.window.global::<SearchAdapter>();
     search.invoke_edited("暂住证怎么办".into());
     screen.settle();
-    screen.expect("已为您查找“居住证”");
+    screen.expect("已为您查找“居住证申领”");
     assert_eq!(
         screen.hit_titles().first().map(String::as_str),
         Some("居住证申领"),
