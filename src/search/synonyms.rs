@@ -28,29 +28,17 @@ pub enum Piece {
 /// The built-in thesaurus, in the `synonyms.txt` format.
 const BUILTIN: &str = include_str!("synonyms-builtin.txt");
 
-/// The rules of a `synonyms.txt` text (the built-in one's format): comments and malformed lines
-/// are skipped.
-pub fn parse_rules(text: &str) -> Vec<SynonymRule> {
-    text.lines()
-        .filter_map(|line| {
-            let line = line.split('#').next()?.trim();
-            let (phrase, terms) = line.split_once("=>")?;
-            let terms: Vec<String> = terms.split_whitespace().map(str::to_owned).collect();
-            (!phrase.trim().is_empty() && !terms.is_empty()).then(|| SynonymRule {
-                phrase: phrase.trim().to_owned(),
-                terms,
-            })
-        })
-        .collect()
-}
-
 impl Synonyms {
     /// The content's rules followed by the built-in ones; a phrase the content defines is not
     /// redefined by the built-in list.
     pub fn new(content_rules: &[SynonymRule]) -> Synonyms {
         let mut seen = std::collections::HashSet::new();
         let mut rules: Vec<(String, String)> = Vec::new();
-        for rule in content_rules.iter().cloned().chain(parse_rules(BUILTIN)) {
+        for rule in content_rules
+            .iter()
+            .cloned()
+            .chain(crate::source::synonym_rules(BUILTIN))
+        {
             let phrase = normalize(&rule.phrase);
             if phrase.is_empty() || !seen.insert(phrase.clone()) {
                 continue;
@@ -203,7 +191,7 @@ mod tests {
 
     #[test]
     fn the_builtin_thesaurus_is_large_well_formed_and_has_no_repeated_phrase() {
-        let rules = parse_rules(BUILTIN);
+        let rules = crate::source::synonym_rules(BUILTIN);
         assert!(rules.len() >= 1000, "{} rules", rules.len());
         let mut seen = std::collections::HashSet::new();
         for rule in &rules {

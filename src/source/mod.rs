@@ -278,6 +278,12 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// Decodes a file as UTF-8 text, reporting where it is not. A leading BOM is dropped.
+/// The rules of a text in the `synonyms.txt` format, the lines that are not rules left out (for
+/// the built-in thesaurus, whose lines are all checked by its tests).
+pub fn synonym_rules(text: &str) -> Vec<crate::content::SynonymRule> {
+    synonyms::parse(text.as_bytes(), &mut Vec::new())
+}
+
 fn decode_text<'a>(name: &str, bytes: &'a [u8], problems: &mut Vec<Problem>) -> Option<&'a str> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
