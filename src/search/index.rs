@@ -22,7 +22,7 @@ use tantivy::{
     Term,
 };
 
-use super::normalize::{compact, doc_numbers, index_tokens, normalize, query_tokens};
+use super::normalize::{compact, doc_numbers, index_tokens, is_han, normalize, query_tokens};
 use super::plan::{self, Alternative, Plan};
 use super::snippet::snippet;
 use super::synonyms::Synonyms;
@@ -581,11 +581,8 @@ impl SearchIndex {
     /// page, where each of its words matched and what that added to the score.
     pub fn explain(&self, request: &SearchRequest) -> Result<Explanation, SearchError> {
         let plan = plan::plan(&request.query, &self.vocabulary, &self.meta.synonyms);
-        let mut results = self.search(&SearchRequest {
-            // The stored first-keystroke answers would skip the plan: search for real.
-            offset: request.offset,
-            ..request.clone()
-        })?;
+        let mut results = self.search(request)?;
+        // A stored first-keystroke answer does not say it; the plan does.
         if results.searched_as.is_none() && results.total > 0 {
             results.searched_as = plan.searched_as.clone();
         }
@@ -764,7 +761,7 @@ impl SearchIndex {
     /// the share [`plan::required`] asks for.
     fn query(&self, plan: &Plan, relaxed: bool) -> Box<dyn Query> {
         let f = self.fields;
-        let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut readings: Vec<Box<dyn Query>> = Vec::new();
         for conjunction in &plan.conjunctions {
             // Groups that decide what matches, and groups that only rank: the word still being
             // typed, general words, single characters.
@@ -798,20 +795,19 @@ impl SearchIndex {
                 clauses.extend(ranking.into_iter().map(|q| (Occur::Should, q)));
                 Box::new(BooleanQuery::new(clauses))
             };
-            any.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(conjunction_query, conjunction.weight)),
-            ));
+            readings.push(Box::new(BoostQuery::new(
+                conjunction_query,
+                conjunction.weight,
+            )));
         }
         if let Some(number) = &plan.doc_number {
             if let Some(query) = phrase(f.docno, &query_tokens(number), true) {
-                any.push((Occur::Should, Box::new(BoostQuery::new(query, 8.0))));
+                readings.push(Box::new(BoostQuery::new(query, 8.0)));
             }
         }
-        // The best reading of the query counts (as typed, put right, rewritten), with a little
-        // for the others: an item does not win by saying the visitor's words in its body when
-        // another says the official ones in its title.
-        let readings: Vec<Box<dyn Query>> = any.into_iter().map(|(_, q)| q).collect();
+        // The best reading of the query counts (as typed, put right, rewritten, a document
+        // number), with a little for the others: an item does not win by saying the visitor's
+        // words in its body when another says the official ones in its title.
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
             Occur::Must,
             Box::new(DisjunctionMaxQuery::with_tie_breaker(readings, 0.3)),
@@ -878,8 +874,7 @@ impl SearchIndex {
         // A dictionary word is looked for among the words of the body, where another pair of
         // words can not fake it (会领 in 社会领域); a word the dictionary does not know (a name,
         // a new term), or one still being typed, as its characters.
-        let by_words =
-            !prefix && text.chars().all(super::normalize::is_han) && words::is_word(text);
+        let by_words = !prefix && text.chars().all(is_han) && words::is_word(text);
         let mut fields = vec![(f.title, 5.0), (f.keywords, 4.0), (f.meta, 1.2)];
         if !by_words {
             fields.extend([(f.guide, 1.5), (f.body, 1.0)]);
@@ -1056,7 +1051,8 @@ fn printed_doc_numbers(item: &crate::content::Item, body: &str) -> Vec<String> {
         .into_iter()
         .map(|(_, n)| n)
         .collect();
-    let head: String = normalize(body).chars().take(120).collect();
+    // Only the top of the body is normalised: it may run to a hundred thousand characters.
+    let head = normalize(&body.chars().take(120).collect::<String>());
     if let Some((at, number)) = doc_numbers(&head).into_iter().next() {
         let cites = head.chars().take(at).any(|c| c == '《');
         if at < 80 && !cites {

@@ -12,6 +12,7 @@ use super::pinyin;
 use super::synonyms::{Piece, Synonyms};
 use super::vocab::Vocabulary;
 use super::words;
+use crate::content::SynonymRule;
 
 /// Queries are cut to this many characters: nobody types more on a kiosk, and it bounds the work.
 pub const MAX_QUERY_CHARS: usize = 64;
@@ -160,7 +161,6 @@ const STOPWORDS: &[&str] = &[
     "这",
     "那",
     "些",
-    "吧",
     "啦",
     "嘞",
 ];
@@ -358,13 +358,6 @@ impl Conjunction {
     }
 }
 
-/// A plain-language rule applied to the query.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Expansion {
-    pub phrase: String,
-    pub terms: Vec<String>,
-}
-
 /// What to search for.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Plan {
@@ -382,7 +375,7 @@ pub struct Plan {
     /// Words of the query that are not searched for: question frames and function words.
     pub dropped: Vec<String>,
     /// Plain-language rules applied.
-    pub expansions: Vec<Expansion>,
+    pub expansions: Vec<SynonymRule>,
     /// Pinyin read as Chinese: what was typed, the word it was read as, and whether a typo was
     /// put right on the way.
     pub readings: Vec<(String, String, bool)>,
@@ -505,7 +498,7 @@ pub fn plan(query: &str, vocabulary: &Vocabulary, synonyms: &Synonyms) -> Plan {
                         typing: false,
                         weak,
                     });
-                    plan.expansions.push(Expansion { phrase, terms });
+                    plan.expansions.push(SynonymRule { phrase, terms });
                 }
             }
         }
@@ -726,10 +719,9 @@ impl Planner<'_> {
 
     /// The words of a Chinese run, without stopwords (unless nothing else is left).
     fn han_groups(&self, han: &str, at_end: bool) -> Vec<Group> {
-        let whole = Alternative::compound(han, 1.0);
         let general = STOPWORDS.contains(&han) || WEAK_WORDS.contains(&han);
         if self.vocabulary.contains(han) && !general {
-            return vec![Group::of(vec![whole])];
+            return vec![Group::of(vec![Alternative::compound(han, 1.0)])];
         }
         if at_end && han.chars().count() >= 2 && !general {
             // Still typing: the known words this is the start of (营业执 → 营业执照).
@@ -742,7 +734,7 @@ impl Planner<'_> {
                 .map(|(word, _)| word)
                 .collect();
             if !completions.is_empty() {
-                let mut alternatives = vec![whole];
+                let mut alternatives = vec![Alternative::compound(han, 1.0)];
                 alternatives.extend(
                     completions
                         .into_iter()
@@ -801,28 +793,10 @@ impl Planner<'_> {
         if chars < 2 || words::is_word(word) || self.vocabulary.contains(word) {
             return vec![word];
         }
-        if chars == 2 {
-            // Two characters that are no word anyone wrote are two words of one character
-            // (会领 in 养老金会领吗): searched as a pair they would match across words (社会领域).
-            return word
-                .char_indices()
-                .map(|(i, c)| &word[i..i + c.len_utf8()])
-                .collect();
-        }
-        let mut pieces = Vec::new();
-        let mut at = 0;
-        let bounds = words::boundaries(word);
-        let offsets: Vec<usize> = word
-            .char_indices()
-            .map(|(i, _)| i)
-            .chain([word.len()])
-            .collect();
-        for pair in bounds.windows(2) {
-            pieces.push(&word[offsets[pair[0]]..offsets[pair[1]]]);
-            at = pair[1];
-        }
-        debug_assert_eq!(at, word.chars().count());
-        if pieces.iter().any(|p| STOPWORDS.contains(p)) {
+        // Two characters that are no word anyone wrote are two words of one character (会领 in
+        // 养老金会领吗): searched as a pair they would match across words (社会领域).
+        let pieces = words::cut_by_dictionary(word);
+        if chars == 2 || pieces.iter().any(|p| STOPWORDS.contains(p)) {
             pieces
         } else {
             vec![word]
@@ -913,7 +887,6 @@ impl Planner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::SynonymRule;
 
     fn vocabulary() -> Vocabulary {
         Vocabulary::from_data(Default::default())

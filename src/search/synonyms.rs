@@ -66,6 +66,10 @@ impl Synonyms {
         // Character spans of the query already rewritten, with their rule.
         let mut replaced: Vec<(usize, usize, &str, &str)> = Vec::new();
         for (phrase, terms) in &self.rules {
+            // Most rules do not apply at all: the cheap test first, on every keystroke.
+            if !query.contains(phrase.as_str()) {
+                continue;
+            }
             // The phrase is only part of a term the query already holds (执照 => 营业执照 on
             // 营业执照): nothing to rewrite.
             if terms
@@ -75,9 +79,6 @@ impl Synonyms {
                 continue;
             }
             let needle: Vec<char> = phrase.chars().collect();
-            if needle.len() > chars.len() || !query.contains(phrase.as_str()) {
-                continue;
-            }
             let boundaries = boundaries.get_or_insert_with(|| words::boundaries(query));
             let Some(start) = (0..=chars.len() - needle.len()).find(|&i| {
                 chars[i..].starts_with(&needle)
@@ -116,22 +117,21 @@ impl Synonyms {
     }
 }
 
-/// The pieces as one line, each replaced phrase as its terms joined by `|`: for tests and
-/// `--explain`.
-pub fn show(pieces: &[Piece]) -> String {
-    pieces
-        .iter()
-        .map(|piece| match piece {
-            Piece::Text(text) => text.clone(),
-            Piece::Terms { terms, .. } => terms.join("|"),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pieces as one line, each replaced phrase as its terms joined by `|`.
+    fn show(pieces: &[Piece]) -> String {
+        pieces
+            .iter()
+            .map(|piece| match piece {
+                Piece::Text(text) => text.clone(),
+                Piece::Terms { terms, .. } => terms.join("|"),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 
     fn rule(phrase: &str, terms: &str) -> SynonymRule {
         SynonymRule {

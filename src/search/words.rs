@@ -36,13 +36,22 @@ pub fn is_word(word: &str) -> bool {
     JIEBA.has_word(word)
 }
 
-/// Character offsets where the words of `text` begin and end, from the dictionary alone (an
-/// unknown character stands on its own): `0` and the length of the text are always among them.
+/// The words of `text` by the dictionary alone: a character it does not know stands on its own.
+pub fn cut_by_dictionary(text: &str) -> Vec<&str> {
+    JIEBA
+        .cut(text, false)
+        .into_iter()
+        .map(|token| token.word)
+        .collect()
+}
+
+/// Character offsets where the words of [`cut_by_dictionary`] begin and end: `0` and the
+/// length of the text are always among them.
 pub fn boundaries(text: &str) -> Vec<usize> {
     let mut at = 0;
     let mut out = vec![0];
-    for token in JIEBA.cut(text, false) {
-        at += token.word.chars().count();
+    for word in cut_by_dictionary(text) {
+        at += word.chars().count();
         out.push(at);
     }
     out
